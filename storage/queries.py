@@ -1,0 +1,174 @@
+"""The few queries the crawler, the dispatcher and the CLI share."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import Insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from storage.models import Alert, Article, Match, Source, utcnow
+from storage.records import ArticleRecord, MatchRecord, StoredArticle
+from storage.stories import find_story
+
+STORY_WINDOW = timedelta(days=3)
+
+
+def insert_for(session: Session, table: type) -> Insert:
+    """A dialect-specific INSERT so repeats can be ``on_conflict_do_nothing``."""
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table)
+
+
+def ensure_sources(session: Session, sources: Iterable[tuple[str, str, str]]) -> dict[str, int]:
+    """Make sure each (name, type, url) has a row; return name -> id. Type and URL follow the config."""
+    ids: dict[str, int] = {}
+    for name, type_, url in sources:
+        source = session.scalar(select(Source).where(Source.name == name))
+        if source is None:
+            source = Source(name=name, type=type_, url=url)
+            session.add(source)
+            session.flush()
+        elif (source.type, source.url) != (type_, url):
+            # A new URL is a new feed: its validators are not ours any more.
+            source.type, source.url, source.etag, source.last_modified = type_, url, None, None
+        ids[name] = source.id
+    return ids
+
+
+def known_urls(session: Session, canonical_urls: Iterable[str]) -> set[str]:
+    """Which of these canonical URLs are already stored (so they are not fetched again)."""
+    urls = list(canonical_urls)
+    found: set[str] = set()
+    for start in range(0, len(urls), 500):
+        chunk = urls[start : start + 500]
+        found.update(session.scalars(select(Article.canonical_url).where(Article.canonical_url.in_(chunk))))
+    return found
+
+
+def store_article(
+    session: Session,
+    record: ArticleRecord,
+    matches: list[MatchRecord],
+    *,
+    alert: bool,
+    default_channel: str,
+    now: datetime | None = None,
+) -> StoredArticle:
+    """Store an article, its matches and its pending alerts in the caller's transaction.
+
+    Repeats are harmless: a canonical URL already stored is left as it is. Alerts are
+    owed once per channel; a copy of a story already seen becomes a thread reply.
+    """
+    now = now or utcnow()
+    source_id = None
+    if record.source_name:
+        source_id = session.scalar(select(Source.id).where(Source.name == record.source_name))
+    values = dict(
+        canonical_url=record.canonical_url,
+        url=record.url,
+        source_id=source_id,
+        outlet=record.outlet,
+        title=record.title,
+        author=record.author,
+        published_at=record.published_at,
+        first_seen_at=now,
+        language=record.language,
+        summary=record.summary,
+        text=record.text,
+        status=record.status,
+        skip_reason=record.skip_reason,
+        fingerprint=record.fingerprint,
+    )
+    statement = insert_for(session, Article).values(**values).on_conflict_do_nothing(index_elements=["canonical_url"])
+    article_id = session.execute(statement.returning(Article.id)).scalar()
+    if article_id is None:
+        existing = session.scalar(select(Article.id).where(Article.canonical_url == record.canonical_url))
+        return StoredArticle(id=existing or 0, new=False)
+
+    story_id = article_id
+    if record.fingerprint is not None and record.status != "skipped":
+        story_id = find_story(session, record.fingerprint, now - STORY_WINDOW) or article_id
+    session.execute(update(Article).where(Article.id == article_id).values(story_id=story_id))
+
+    for match in matches:
+        session.add(
+            Match(
+                article_id=article_id,
+                rule_id=match.rule_id,
+                rule_name=match.rule_name,
+                score=match.score,
+                explanation=match.explanation,
+            )
+        )
+    queued = _queue_alerts(session, article_id, story_id, matches, default_channel) if alert and matches else 0
+    return StoredArticle(id=article_id, new=True, story_id=story_id, alerts_queued=queued)
+
+
+def _queue_alerts(
+    session: Session, article_id: int, story_id: int, matches: list[MatchRecord], default_channel: str
+) -> int:
+    by_channel: dict[str, list[MatchRecord]] = defaultdict(list)
+    for match in matches:
+        by_channel[match.channel or default_channel].append(match)
+    for channel, channel_matches in by_channel.items():
+        instant = [m for m in channel_matches if m.mode != "digest"]
+        if instant:
+            story_alert = None
+            if story_id != article_id:
+                story_alert = session.scalar(
+                    select(Alert.id).where(
+                        Alert.article_id == story_id, Alert.channel == channel, Alert.kind == "story"
+                    )
+                )
+            kind = "copy" if story_alert else "story"
+            rules, digest = [m.rule_id for m in instant], None
+        else:
+            kind, rules, digest = "digest", [m.rule_id for m in channel_matches], channel_matches[0].digest
+        statement = (
+            insert_for(session, Alert)
+            .values(
+                article_id=article_id,
+                story_id=story_id if kind != "story" else article_id,
+                channel=channel,
+                kind=kind,
+                rule_ids=rules,
+                digest=digest,
+                status="pending",
+                attempts=0,
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["article_id", "channel"])
+        )
+        session.execute(statement)
+    return len(by_channel)
+
+
+def record_source_success(
+    session: Session, name: str, *, etag: str | None = None, last_modified: str | None = None, not_modified: bool = False
+) -> None:
+    """A source answered: reset its failure count and keep new conditional-GET validators."""
+    now = utcnow()
+    values: dict[str, object] = dict(last_crawled_at=now, last_success_at=now, consecutive_failures=0)
+    if not not_modified:
+        values.update(etag=etag, last_modified=last_modified)
+    session.execute(update(Source).where(Source.name == name).values(**values))
+
+
+def record_source_error(session: Session, name: str, error: str) -> None:
+    """A source failed: remember why and count it, so health and back-off can see it."""
+    now = utcnow()
+    session.execute(
+        update(Source)
+        .where(Source.name == name)
+        .values(
+            last_crawled_at=now,
+            last_error=error[:2000],
+            last_error_at=now,
+            consecutive_failures=Source.consecutive_failures + 1,
+        )
+    )
