@@ -117,15 +117,18 @@ def _queue_alerts(
         by_channel[match.channel or default_channel].append(match)
     for channel, channel_matches in by_channel.items():
         instant = [m for m in channel_matches if m.mode != "digest"]
+        story_article: int | None = None
         if instant:
-            story_alert = None
+            # The story's message in this channel, from whichever copy alerted first.
             if story_id != article_id:
-                story_alert = session.scalar(
-                    select(Alert.id).where(
-                        Alert.article_id == story_id, Alert.channel == channel, Alert.kind == "story"
-                    )
+                story_article = session.scalar(
+                    select(Alert.article_id)
+                    .join(Article, Alert.article_id == Article.id)
+                    .where(Article.story_id == story_id, Alert.channel == channel, Alert.kind == "story")
+                    .order_by(Alert.id)
+                    .limit(1)
                 )
-            kind = "copy" if story_alert else "story"
+            kind = "copy" if story_article else "story"
             rules, digest = [m.rule_id for m in instant], None
         else:
             kind, rules, digest = "digest", [m.rule_id for m in channel_matches], channel_matches[0].digest
@@ -133,7 +136,8 @@ def _queue_alerts(
             insert_for(session, Alert)
             .values(
                 article_id=article_id,
-                story_id=story_id if kind != "story" else article_id,
+                # copy: the article whose message it threads under; digest: the cluster
+                story_id={"copy": story_article, "digest": story_id}.get(kind, article_id),
                 channel=channel,
                 kind=kind,
                 rule_ids=rules,
