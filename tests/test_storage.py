@@ -1,0 +1,136 @@
+"""Storage on both backends: migrations, repeat-safe inserts, outbox rows, syndication."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import inspect, select
+
+from storage.db import make_engine, open_database, upgrade
+from storage.errors import DatabaseUnreachable
+from storage.models import Alert, Article, Match, Source
+from storage.queries import ensure_sources, known_urls, record_source_error, record_source_success, store_article
+from storage.records import ArticleRecord, MatchRecord
+
+PUBLISHED = datetime(2026, 1, 11, 18, 0, tzinfo=timezone.utc)
+
+
+def record(url: str, fingerprint: int | None = None, **extra: object) -> ArticleRecord:
+    values: dict = dict(
+        canonical_url=url,
+        url=url + "?utm_source=x",
+        outlet="Milenio",
+        source_name="Milenio",
+        title="De la Fuente y Rubio fortalecen cooperación en seguridad",
+        published_at=PUBLISHED,
+        language="es",
+        text="El canciller habló con el secretario de Estado.",
+        status="matched",
+        fingerprint=fingerprint,
+    )
+    values.update(extra)
+    return ArticleRecord(**values)
+
+
+def match(rule: str = "mx-us-security", channel: str | None = None, mode: str = "instant") -> MatchRecord:
+    return MatchRecord(rule_id=rule, rule_name=rule, score=5.0, channel=channel, mode=mode, explanation={"terms": ["cooperación"]})
+
+
+def test_migrations_create_every_table(db_url: str) -> None:
+    engine, _ = open_database(db_url)
+    tables = set(inspect(engine).get_table_names())
+    assert {"sources", "articles", "matches", "alerts", "slack_channels", "alembic_version"} <= tables
+    upgrade(engine)  # a second upgrade is a no-op, as every command runs it on start
+
+
+def test_sqlite_connections_use_wal_and_foreign_keys(sqlite_url: str) -> None:
+    engine, _ = open_database(sqlite_url)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+
+
+def test_unreachable_database_is_a_clear_error() -> None:
+    engine = make_engine("postgresql://nobody@127.0.0.1:1/none")
+    with pytest.raises(DatabaseUnreachable) as caught:
+        upgrade(engine)
+    assert "127.0.0.1:1" in str(caught.value)
+
+
+def test_article_matches_and_alert_are_stored_once(db_url: str) -> None:
+    _, sessions = open_database(db_url)
+    with sessions.begin() as session:
+        ensure_sources(session, [("Milenio", "rss", "http://127.0.0.1/feed")])
+        first = store_article(session, record("https://milenio.com/a"), [match()], alert=True, default_channel="#seg")
+    with sessions.begin() as session:
+        again = store_article(session, record("https://milenio.com/a"), [match()], alert=True, default_channel="#seg")
+    assert first.new and first.alerts_queued == 1
+    assert not again.new and again.id == first.id
+    with sessions() as session:
+        assert session.scalar(select(Article.published_at)) == PUBLISHED
+        assert session.scalar(select(Article.source_id)) is not None
+        assert len(session.scalars(select(Match)).all()) == 1
+        alert = session.scalars(select(Alert)).one()
+        assert (alert.kind, alert.channel, alert.status, alert.rule_ids) == ("story", "#seg", "pending", ["mx-us-security"])
+        assert known_urls(session, ["https://milenio.com/a", "https://milenio.com/b"]) == {"https://milenio.com/a"}
+
+
+def test_syndicated_copy_threads_under_the_first_story(db_url: str) -> None:
+    _, sessions = open_database(db_url)
+    with sessions.begin() as session:
+        first = store_article(session, record("https://a.mx/1", fingerprint=0b1011), [match()], alert=True, default_channel="#seg")
+        copy = store_article(session, record("https://b.mx/1", fingerprint=0b1001, outlet="Infobae"), [match()], alert=True, default_channel="#seg")
+        other = store_article(session, record("https://c.mx/1", fingerprint=~0b1011), [match()], alert=True, default_channel="#seg")
+    assert copy.story_id == first.id
+    assert other.story_id == other.id
+    with sessions() as session:
+        kinds = {a.article_id: (a.kind, a.story_id) for a in session.scalars(select(Alert))}
+    assert kinds == {first.id: ("story", first.id), copy.id: ("copy", first.id), other.id: ("story", other.id)}
+
+
+def test_rules_alert_once_per_channel_naming_every_rule(db_url: str) -> None:
+    _, sessions = open_database(db_url)
+    with sessions.begin() as session:
+        stored = store_article(
+            session,
+            record("https://a.mx/2"),
+            [match("a"), match("b"), match("c", channel="#agua"), match("d", channel="#diario", mode="digest")],
+            alert=True,
+            default_channel="#seg",
+        )
+    assert stored.alerts_queued == 3
+    with sessions() as session:
+        alerts = {a.channel: (a.kind, a.rule_ids) for a in session.scalars(select(Alert))}
+    assert alerts == {"#seg": ("story", ["a", "b"]), "#agua": ("story", ["c"]), "#diario": ("digest", ["d"])}
+
+
+def test_stale_or_unmatched_articles_queue_no_alert(db_url: str) -> None:
+    _, sessions = open_database(db_url)
+    with sessions.begin() as session:
+        store_article(session, record("https://a.mx/old"), [match()], alert=False, default_channel="#seg")
+        store_article(session, record("https://a.mx/none", status="unmatched"), [], alert=True, default_channel="#seg")
+    with sessions() as session:
+        assert session.scalars(select(Alert)).all() == []
+        assert len(session.scalars(select(Article)).all()) == 2
+
+
+def test_source_health_is_recorded(db_url: str) -> None:
+    _, sessions = open_database(db_url)
+    with sessions.begin() as session:
+        ensure_sources(session, [("Feed", "rss", "http://127.0.0.1/feed")])
+        record_source_success(session, "Feed", etag='"v1"', last_modified="Mon, 12 Jan 2026 10:00:00 GMT")
+        record_source_error(session, "Feed", "HTTP 500")
+        record_source_error(session, "Feed", "HTTP 500")
+    with sessions() as session:
+        source = session.scalars(select(Source)).one()
+        assert (source.etag, source.consecutive_failures, source.last_error) == ('"v1"', 2, "HTTP 500")
+        assert source.last_success_at is not None and source.last_success_at.tzinfo is not None
+    with sessions.begin() as session:
+        record_source_success(session, "Feed", not_modified=True)
+        # The feed moved: the old validators must not be sent to the new URL.
+        ensure_sources(session, [("Feed", "rss", "http://127.0.0.1/new-feed")])
+    with sessions() as session:
+        source = session.scalars(select(Source)).one()
+        assert (source.consecutive_failures, source.etag, source.url) == (0, None, "http://127.0.0.1/new-feed")
