@@ -1,0 +1,493 @@
+"""A loopback stand-in for the Slack Web API and incoming webhooks.
+
+Tests and ``vigia demo`` point ``slack_sdk.WebClient(base_url=standin.url)`` (or a
+``WebhookClient`` at ``standin.webhook_url``) at it. It records every call, keeps the
+messages as Slack would (top-level posts, thread replies, edits), and can misbehave on
+demand the ways the real service does: 429 with Retry-After, 5xx, API errors such as
+``invalid_auth`` or a per-channel ``channel_not_found``, and dropped or refused connections.
+With a ``printer`` it renders each message as plain text, thread replies indented.
+
+Only the standard library is used, so nothing here needs a network or a Slack workspace.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, TextIO
+from urllib.parse import parse_qsl, urlsplit
+
+Printer = Callable[[str], None]
+
+# What an incoming webhook answers for each error (status, body), as Slack documents them.
+WEBHOOK_ERRORS = {
+    "invalid_payload": 400,
+    "invalid_token": 403,
+    "action_prohibited": 403,
+    "no_service": 404,
+    "no_team": 404,
+    "channel_is_archived": 410,
+}
+
+
+@dataclass
+class Call:
+    """One request the stand-in received, as the test wants to inspect it."""
+
+    method: str  # "chat.postMessage", or "webhook" for POST /services/...
+    payload: dict[str, Any]
+    headers: dict[str, str]
+    token: str | None
+    status: int = 200
+    response: dict[str, Any] | str | None = None
+
+
+@dataclass
+class Fault:
+    status: int
+    retry_after: int | None = None
+    error: str | None = None
+
+
+@dataclass
+class _State:
+    calls: list[Call] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)  # every message, replies too
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    error: str | None = None
+    channel_errors: dict[str, str] = field(default_factory=dict)
+    channels: dict[str, str] = field(default_factory=dict)  # name -> id
+    down: bool = False
+    counter: int = 0
+
+
+class SlackStandIn:
+    """A threaded HTTP server on 127.0.0.1 that speaks enough of Slack for Vigía.
+
+    ``token``: when given, any other bearer token is ``invalid_auth``; when None any
+    token is accepted but a missing one is ``not_authed``.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token: str | None = None,
+        printer: Printer | TextIO | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.token = token
+        self._printer = _as_printer(printer)
+        self._lock = threading.RLock()
+        self._state = _State()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._epoch = int(time.time())
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> SlackStandIn:
+        standin = self
+
+        class Handler(_Handler):
+            owner = standin
+
+        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, name="slack-standin", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> SlackStandIn:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """The Web API base URL, trailing slash included, for ``WebClient(base_url=...)``."""
+        return f"http://{self.host}:{self.port}/api/"
+
+    @property
+    def webhook_url(self) -> str:
+        return f"http://{self.host}:{self.port}/services/T00000000/B00000000/standin"
+
+    # -- what happened ---------------------------------------------------------------
+
+    @property
+    def calls(self) -> list[Call]:
+        with self._lock:
+            return list(self._state.calls)
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """Top-level messages in the order they were posted (current text, after edits)."""
+        with self._lock:
+            return [dict(m) for m in self._state.messages if not m.get("thread_ts")]
+
+    @property
+    def all_messages(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(m) for m in self._state.messages]
+
+    def replies(self, ts: str) -> list[dict[str, Any]]:
+        """The thread replies under the message with this ``ts``, oldest first."""
+        with self._lock:
+            return [dict(m) for m in self._state.messages if m.get("thread_ts") == ts]
+
+    @property
+    def updates(self) -> list[dict[str, Any]]:
+        """Every successful ``chat.update`` payload."""
+        with self._lock:
+            return list(self._state.updates)
+
+    def channel_id(self, name: str) -> str:
+        """The id the stand-in gives a channel name (``#`` optional), created on first use."""
+        with self._lock:
+            return self._channel_id(name)
+
+    def reset(self) -> None:
+        """Forget calls, messages and faults (channel ids are kept)."""
+        with self._lock:
+            channels = self._state.channels
+            self._state = _State(channels=channels, counter=self._state.counter)
+
+    # -- misbehaviour ----------------------------------------------------------------
+
+    def fail_next(self, n: int = 1, status: int = 429, retry_after: int | None = 1, error: str | None = None) -> None:
+        """The next ``n`` requests answer ``status`` (429 carries ``Retry-After``)."""
+        with self._lock:
+            for _ in range(n):
+                self._state.faults.append(Fault(status, retry_after if status == 429 else None, error))
+
+    def set_error(self, error: str | None, channel: str | None = None) -> None:
+        """Answer every API call (or every call naming ``channel``) with ``{"ok": false, "error": ...}``.
+
+        ``set_error(None)`` clears the global error; ``set_error(None, channel=...)`` that channel's.
+        """
+        with self._lock:
+            if channel is None:
+                self._state.error = error
+            else:
+                key = self._channel_id(channel)
+                if error is None:
+                    self._state.channel_errors.pop(key, None)
+                else:
+                    self._state.channel_errors[key] = error
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._state.faults.clear()
+            self._state.error = None
+            self._state.channel_errors.clear()
+            self._state.down = False
+
+    def down(self, refuse: bool = False) -> None:
+        """Stop answering: drop every connection unanswered, or with ``refuse`` close the port."""
+        with self._lock:
+            self._state.down = True
+        if refuse:
+            self.stop()
+
+    def up(self) -> None:
+        """Answer again (on the same port if it was closed)."""
+        with self._lock:
+            self._state.down = False
+        if self._server is None:
+            self.start()
+
+    # -- the API ---------------------------------------------------------------------
+
+    def _channel_id(self, name: str) -> str:
+        if re.fullmatch(r"[CGD][A-Z0-9]{6,}", name):
+            return name
+        name = name.lstrip("#")
+        channels = self._state.channels
+        if name not in channels:
+            channels[name] = f"C{len(channels) + 1:08d}"
+        return channels[name]
+
+    def _channel_name(self, channel_id: str) -> str:
+        for name, known in self._state.channels.items():
+            if known == channel_id:
+                return name
+        return channel_id
+
+    def _next_ts(self) -> str:
+        self._state.counter += 1
+        return f"{self._epoch}.{self._state.counter:06d}"
+
+    def _handle(self, path: str, payload: dict[str, Any], headers: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+        """Answer one request: (status, extra headers, JSON-able or text body)."""
+        auth = headers.get("authorization", "")
+        token = auth[7:] if auth.lower().startswith("bearer ") else payload.get("token")
+        webhook = path.startswith("/services/")
+        method = "webhook" if webhook else path.rsplit("/", 1)[-1]
+        with self._lock:
+            call = Call(method=method, payload=payload, headers=headers, token=token)
+            self._state.calls.append(call)
+            status, extra, body = self._answer(call, webhook)
+            call.status, call.response = status, body
+        return status, extra, body
+
+    def _answer(self, call: Call, webhook: bool) -> tuple[int, dict[str, str], Any]:
+        state = self._state
+        if state.faults:
+            fault = state.faults.pop(0)
+            extra = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            error = fault.error or ("ratelimited" if fault.status == 429 else "service_unavailable")
+            return fault.status, extra, (error if webhook else {"ok": False, "error": error})
+        if webhook:
+            return self._webhook(call)
+        if state.error:
+            return 200, {}, {"ok": False, "error": state.error}
+        if self.token is not None and call.token != self.token:
+            return 200, {}, {"ok": False, "error": "invalid_auth" if call.token else "not_authed"}
+        if self.token is None and not call.token:
+            return 200, {}, {"ok": False, "error": "not_authed"}
+        channel = call.payload.get("channel")
+        if channel:
+            channel_error = state.channel_errors.get(self._channel_id(str(channel)))
+            if channel_error:
+                return 200, {}, {"ok": False, "error": channel_error}
+        handler = getattr(self, "_api_" + call.method.replace(".", "_"), None)
+        if handler is None:
+            return 200, {}, {"ok": False, "error": "unknown_method"}
+        return 200, {}, handler(call.payload)
+
+    def _api_auth_test(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": "https://standin.slack.invalid/", "team": "Vigía", "user": "vigia",
+                "team_id": "T00000000", "user_id": "U00000000", "bot_id": "B00000000"}
+
+    def _api_chat_postMessage(self, payload: dict[str, Any]) -> dict[str, Any]:
+        channel = payload.get("channel")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if not payload.get("text") and not payload.get("blocks"):
+            return {"ok": False, "error": "no_text"}
+        blocks = _blocks(payload.get("blocks"))
+        if blocks is None or len(blocks) > 50:
+            return {"ok": False, "error": "invalid_blocks"}
+        channel_id = self._channel_id(str(channel))
+        thread_ts = payload.get("thread_ts")
+        if thread_ts and not self._find(channel_id, str(thread_ts)):
+            return {"ok": False, "error": "thread_not_found"}
+        ts = self._next_ts()
+        message = {
+            "channel": channel_id,
+            "channel_name": self._channel_name(channel_id),
+            "ts": ts,
+            "text": payload.get("text") or "",
+            "blocks": blocks,
+            "thread_ts": str(thread_ts) if thread_ts else None,
+            "unfurl_links": payload.get("unfurl_links"),
+            "edited": False,
+        }
+        self._state.messages.append(message)
+        self._print(message)
+        return {"ok": True, "channel": channel_id, "ts": ts,
+                "message": {"type": "message", "text": message["text"], "ts": ts, "blocks": blocks}}
+
+    def _api_chat_update(self, payload: dict[str, Any]) -> dict[str, Any]:
+        channel_id = self._channel_id(str(payload.get("channel") or ""))
+        message = self._find(channel_id, str(payload.get("ts") or ""))
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        blocks = _blocks(payload.get("blocks"))
+        if blocks is None or len(blocks) > 50:
+            return {"ok": False, "error": "invalid_blocks"}
+        if "text" in payload:
+            message["text"] = payload["text"] or ""
+        if payload.get("blocks") is not None:
+            message["blocks"] = blocks
+        message["edited"] = True
+        self._state.updates.append(dict(payload))
+        self._print(message, edited=True)
+        return {"ok": True, "channel": channel_id, "ts": message["ts"], "text": message["text"]}
+
+    def _api_conversations_list(self, payload: dict[str, Any]) -> dict[str, Any]:
+        channels = [{"id": cid, "name": name, "is_member": True} for name, cid in self._state.channels.items()]
+        return {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
+
+    def _api_conversations_info(self, payload: dict[str, Any]) -> dict[str, Any]:
+        channel_id = self._channel_id(str(payload.get("channel") or ""))
+        return {"ok": True, "channel": {"id": channel_id, "name": self._channel_name(channel_id), "is_member": True}}
+
+    def _webhook(self, call: Call) -> tuple[int, dict[str, str], str]:
+        if self._state.error:
+            return WEBHOOK_ERRORS.get(self._state.error, 400), {}, self._state.error
+        if not call.payload.get("text") and not call.payload.get("blocks"):
+            return 400, {}, "no_text"
+        blocks = _blocks(call.payload.get("blocks"))
+        if blocks is None or len(blocks) > 50:
+            return 400, {}, "invalid_blocks"
+        message = {"channel": "webhook", "channel_name": "webhook", "ts": self._next_ts(),
+                   "text": call.payload.get("text") or "", "blocks": blocks, "thread_ts": None, "edited": False}
+        self._state.messages.append(message)
+        self._print(message)
+        return 200, {}, "ok"
+
+    def _find(self, channel_id: str, ts: str) -> dict[str, Any] | None:
+        for message in self._state.messages:
+            if message["channel"] == channel_id and message["ts"] == ts:
+                return message
+        return None
+
+    def _print(self, message: dict[str, Any], edited: bool = False) -> None:
+        if self._printer is not None:
+            self._printer(render_message(message, edited=edited))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    owner: SlackStandIn
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by design
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._serve()
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._serve()
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if self.owner._state.down:
+            # Close without a word: the client sees RemoteDisconnected / connection reset.
+            self.close_connection = True
+            self.connection.close()
+            return
+        parts = urlsplit(self.path)
+        payload: dict[str, Any] = dict(parse_qsl(parts.query))
+        content_type = (self.headers.get("Content-Type") or "").lower()
+        if raw:
+            if "json" in content_type or raw.lstrip().startswith(b"{"):
+                try:
+                    payload.update(json.loads(raw.decode("utf-8")))
+                except ValueError:
+                    pass
+            else:
+                payload.update(parse_qsl(raw.decode("utf-8")))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        status, extra, body = self.owner._handle(parts.path, payload, headers)
+        if isinstance(body, str):
+            data, kind = body.encode("utf-8"), "text/plain; charset=utf-8"
+        else:
+            data, kind = json.dumps(body).encode("utf-8"), "application/json; charset=utf-8"
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in extra.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _blocks(value: Any) -> list[dict[str, Any]] | None:
+    """Blocks arrive as a list (JSON body) or a JSON string (form body); None if malformed."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, list) else None
+
+
+def _as_printer(printer: Printer | TextIO | None) -> Printer | None:
+    if printer is None:
+        return None
+    if hasattr(printer, "write"):
+        stream = printer
+
+        def write(text: str) -> None:
+            stream.write(text + "\n")  # type: ignore[union-attr]
+            stream.flush()  # type: ignore[union-attr]
+
+        return write
+    return printer  # type: ignore[return-value]
+
+
+# -- plain-text rendering, roughly as the Slack client shows a message ---------------------
+
+_LINK = re.compile(r"<([^<>|]+)\|([^<>]+)>|<([^<>]+)>")
+
+
+def mrkdwn_to_plain(text: str) -> str:
+    """Slack mrkdwn as a reader sees it: links show their label, entities are unescaped."""
+
+    def link(match: re.Match[str]) -> str:
+        if match.group(1):
+            return f"{match.group(2)} ({match.group(1)})"
+        target = match.group(3)
+        if target.startswith("!"):
+            return "@" + target[1:].split("|")[0]  # a real ping: visible on purpose
+        return target
+
+    text = _LINK.sub(link, text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _block_lines(block: dict[str, Any]) -> list[str]:
+    kind = block.get("type")
+    if kind == "header":
+        title = str((block.get("text") or {}).get("text") or "")
+        return [title, "─" * min(len(title), 60)]
+    if kind == "section":
+        lines = []
+        if block.get("text"):
+            lines.append(mrkdwn_to_plain(str(block["text"].get("text") or "")))
+        for item in block.get("fields") or []:
+            lines.append(mrkdwn_to_plain(str(item.get("text") or "")))
+        return "\n".join(lines).splitlines()
+    if kind == "context":
+        parts = [mrkdwn_to_plain(str(e.get("text") or "")) for e in block.get("elements") or [] if "text" in e]
+        return [" · ".join(parts)]
+    if kind == "divider":
+        return ["· · ·"]
+    if kind == "rich_text":
+        return []
+    return [f"[{kind}]"]
+
+
+def render_message(message: dict[str, Any], *, edited: bool = False) -> str:
+    """One message as plain text; thread replies are indented under their parent."""
+    blocks = message.get("blocks") or []
+    lines: list[str] = []
+    for block in blocks:
+        lines.extend(_block_lines(block))
+    if not lines:
+        lines = mrkdwn_to_plain(str(message.get("text") or "")).splitlines()
+    channel = message.get("channel_name") or message.get("channel")
+    if message.get("thread_ts"):
+        head = f"    ↳ en el hilo de {message['thread_ts']} (#{channel})"
+        body = ["    │ " + line for line in lines]
+    else:
+        head = f"#{channel}  ts={message.get('ts')}" + ("  (editado)" if edited else "")
+        body = ["  " + line for line in lines]
+    return "\n".join([head, *body, ""])
