@@ -1,0 +1,77 @@
+"""One crawl as the application runs it: config -> crawler spec -> run -> deliver."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from alerts.dispatcher import DeliveryReport, SlackSettings, deliver_pending
+from crawler.run import run_crawl
+from crawler.spec import CrawlProgress, CrawlReport, CrawlSpec, SourceSpec
+from rules import RuleSet, load_rules
+from vigia.config import Config, SourceConfig
+from vigia.database import open_config_database
+from vigia.errors import ConfigError
+
+
+def load_ruleset(config: Config) -> RuleSet:
+    return load_rules(config.rules, config.base_dir, source=str(config.path))
+
+
+def select_sources(config: Config, only: list[str] | None) -> list[SourceConfig]:
+    if not only:
+        return list(config.sources)
+    names = {source.name for source in config.sources}
+    unknown = [name for name in only if name not in names]
+    if unknown:
+        raise ConfigError(str(config.path), "sources", f"no source named {', '.join(map(repr, unknown))}")
+    return [source for source in config.sources if source.name in only]
+
+
+def crawl_spec(config: Config, sources: list[SourceConfig], ruleset: RuleSet, *, refetch: bool = False) -> CrawlSpec:
+    crawler = config.crawler
+    return CrawlSpec(
+        database_url=config.database.url,
+        sources=[
+            SourceSpec(name=s.name, type=s.type, url=s.url, outlet=s.outlet or s.name, link_patterns=s.link_patterns)
+            for s in sources
+        ],
+        ruleset=ruleset,
+        default_channel=config.slack.channel,
+        max_age=config.alerts.max_age,
+        user_agent=crawler.user_agent,
+        download_timeout=crawler.timeout.total_seconds(),
+        max_page_bytes=crawler.max_page_size,
+        refetch=refetch,
+        redis_url=crawler.redis_url,
+        obey_robots=crawler.obey_robots,
+        concurrency_per_domain=crawler.concurrency_per_domain,
+        autothrottle=crawler.autothrottle,
+        workers=crawler.workers,
+    )
+
+
+def slack_settings(config: Config) -> SlackSettings:
+    slack = config.slack
+    return SlackSettings(
+        token=slack.token, channel=slack.channel, base_url=slack.base_url, webhook_url=slack.webhook_url, locale=slack.locale
+    )
+
+
+def crawl_once(
+    config: Config,
+    *,
+    only: list[str] | None = None,
+    refetch: bool = False,
+    on_progress: Callable[[CrawlProgress], None] | None = None,
+) -> CrawlReport:
+    """Crawl the chosen sources once; articles, matches and alerts end up in the database."""
+    ruleset = load_ruleset(config)
+    sources = select_sources(config, only)
+    open_config_database(config)  # migrate, and fail with the config's key if unreachable
+    return run_crawl(crawl_spec(config, sources, ruleset, refetch=refetch), on_progress=on_progress)
+
+
+def deliver(config: Config) -> DeliveryReport:
+    """Post every pending alert that is due (the outbox, not just this run's)."""
+    _, sessions = open_config_database(config)
+    return deliver_pending(sessions, slack_settings(config))
