@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from rules import RuleError
+from rules.errors import RuleError
 from storage.errors import DatabaseUnreachable, StorageError
 from vigia.config import Config, default_path, load_config
 from vigia.errors import ConfigError, ExitStatus, VigiaError
