@@ -1,0 +1,98 @@
+"""Turning parsed rules into compiled rules that share one term table and one entity catalogue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .entities import Catalogue, Entity
+from .errors import RuleSyntaxError
+from .language import Group, Leaf, Near, Node, RuleSpec
+from .terms import TermTable
+
+
+@dataclass
+class EntityTerms:
+    """The term ids under which one entity's names were registered."""
+
+    entity: Entity
+    aliases: list[int] = field(default_factory=list)
+    acronyms: list[tuple[int, str]] = field(default_factory=list)
+    short: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass
+class CompiledRule:
+    """A rule ready to evaluate; attribute names are the public surface others read."""
+
+    id: str
+    name: str
+    description: str
+    channel: str | None
+    mode: str
+    digest: dict | None
+    threshold: float
+    weights: dict[str, float]
+    language: str | None
+    condition: Group
+    file: str
+    leaves: list[Leaf]
+    none_leaves: set[int]  # id() of leaves under a `none` (they never add to the score)
+    matches_empty: bool = False
+
+
+class Compiler:
+    """Registers terms and entities of many rules in one table."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self.table = TermTable()
+        self.entity_terms: dict[str, EntityTerms] = {}
+
+    def compile(self, spec: RuleSpec) -> CompiledRule:
+        leaves: list[Leaf] = []
+        none_leaves: set[int] = set()
+        self._walk(spec.condition, spec, leaves, none_leaves, negated=False)
+        return CompiledRule(spec.id, spec.name, spec.description, spec.channel, spec.mode, spec.digest,
+                            spec.threshold, spec.weights, spec.language, spec.condition, spec.file,
+                            leaves, none_leaves)
+
+    def _walk(self, node: Node, spec: RuleSpec, leaves: list[Leaf], none_leaves: set[int], negated: bool) -> None:
+        if isinstance(node, Leaf):
+            self._compile_leaf(node, spec)
+            leaves.append(node)
+            if negated:
+                none_leaves.add(id(node))
+            return
+        negated = negated or (isinstance(node, Group) and node.op == "none")
+        for child in node.children:
+            self._walk(child, spec, leaves, none_leaves, negated)
+
+    def _compile_leaf(self, leaf: Leaf, spec: RuleSpec) -> None:
+        leaf.term_ids = [self.table.add(p.text, p.mode, p.case_sensitive) for p in leaf.patterns]
+        leaf.except_ids = [self.table.add(p.text, p.mode, p.case_sensitive) for p in leaf.excepts]
+        entity_ids: set[str] = set()
+        for name in leaf.entities:
+            entity = self.catalogue.entities.get(name)
+            if entity is None:
+                raise RuleSyntaxError(spec.file, spec.id, f"{leaf.path}.entities" if leaf.path != "entities" else "entities",
+                                      f"unknown entity {name!r}")
+            entity_ids.add(entity.id)
+        for name in leaf.entity_groups:
+            members = self.catalogue.groups.get(name)
+            if not members:
+                key = f"{leaf.path}.entity_groups" if leaf.path != "entity_groups" else "entity_groups"
+                known = ", ".join(sorted(self.catalogue.groups)) or "none"
+                raise RuleSyntaxError(spec.file, spec.id, key, f"unknown entity group {name!r} (known: {known})")
+            entity_ids.update(members)
+        for entity_id in entity_ids:
+            self._register_entity(self.catalogue.entities[entity_id])
+        leaf.entity_ids = frozenset(entity_ids)
+
+    def _register_entity(self, entity: Entity) -> None:
+        if entity.id in self.entity_terms:
+            return
+        terms = EntityTerms(entity)
+        terms.aliases = [self.table.add(a, "exact") for a in entity.aliases]
+        terms.acronyms = [(self.table.add(a, "exact"), a) for a in entity.acronyms]
+        terms.short = [(self.table.add(s, "exact"), s) for s in entity.short]
+        self.entity_terms[entity.id] = terms

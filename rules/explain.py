@@ -1,0 +1,140 @@
+"""Scores, snippets and explanations: what an analyst reads to trust (or fix) a rule."""
+
+from __future__ import annotations
+
+from .compile import CompiledRule
+from .document import FIELDS
+from .language import Leaf
+from .matcher import DocContext
+from .model import Hit
+
+_FIELD_ORDER = {name: i for i, name in enumerate(FIELDS)}
+SNIPPET_MAX = 480
+
+
+def leaf_hits_for_rule(rule: CompiledRule, ctx: DocContext) -> list[tuple[Leaf, list]]:
+    """Whole-document hits of every positive (not under `none`) leaf of the rule."""
+    return [(leaf, ctx.leaf_hits(leaf)) for leaf in rule.leaves if id(leaf) not in rule.none_leaves]
+
+
+def score(rule: CompiledRule, gate_hits: list, ctx: DocContext) -> tuple[float, list[dict]]:
+    """Sum, over each distinct term or entity that satisfied the conditions, of its leaf weight
+    times its best field weight.
+
+    Only the evidence that made the conditions pass counts (a word elsewhere in the article that
+    satisfied nothing adds nothing), and distinct terms count once, so a long article repeating
+    one word does not outscore a short one that mentions several facets of the topic.
+    """
+    best: dict[tuple, dict] = {}
+    for hit in gate_hits:
+        name, start, end, _tid, entity_id, leaf = hit
+        key = ("entity", entity_id) if entity_id else ("term", ctx.view.fields[name].folded[start:end])
+        points = leaf.weight * rule.weights.get(name, 1.0)
+        current = best.get(key)
+        if current is None or points > current["points"]:
+            best[key] = {"what": entity_name(ctx, entity_id) if entity_id else original_text(ctx, hit),
+                         "field": name, "group": leaf.label, "points": points}
+    breakdown = sorted(best.values(), key=lambda item: -item["points"])
+    return round(sum(item["points"] for item in breakdown), 3), breakdown
+
+
+def entity_name(ctx: DocContext, entity_id: str) -> str:
+    return ctx.compiler.entity_terms[entity_id].entity.name
+
+
+def original_text(ctx: DocContext, hit: tuple) -> str:
+    fv = ctx.view.fields[hit[0]]
+    start, end = fv.original_span(hit[1], hit[2])
+    return fv.original[start:end]
+
+
+def to_hits(gate_hits: list, ctx: DocContext) -> list[Hit]:
+    """Public Hit objects (original offsets) for the evidence that made the rule pass."""
+    out: dict[tuple, Hit] = {}
+    for hit in gate_hits:
+        name, start, end, _tid, entity_id, leaf = hit
+        fv = ctx.view.fields[name]
+        o_start, o_end = fv.original_span(start, end)
+        key = (name, o_start, o_end)
+        if key in out:
+            continue
+        text = fv.original[o_start:o_end]
+        if entity_id:
+            out[key] = Hit(name, o_start, o_end, text, "entity", entity_name(ctx, entity_id))
+        else:
+            out[key] = Hit(name, o_start, o_end, text, "term", leaf.label)
+    return sorted(out.values(), key=lambda h: (_FIELD_ORDER[h.field], h.start))
+
+
+def snippet(ctx: DocContext, gate_hits: list, all_hits: list[Hit]) -> tuple[str, list[tuple[int, int]]]:
+    """Two or three sentences around the densest cluster of the hits that made the rule pass."""
+    for name in ("text", "summary", "title"):
+        in_field = [h for h in gate_hits if h[0] == name]
+        if not in_field:
+            continue
+        fv = ctx.view.fields[name]
+        starts = fv.starts("sentences")
+        counts: dict[int, set] = {}
+        for hit in in_field:
+            index = fv.unit_index("sentences", hit[1])
+            counts.setdefault(index, set()).add(hit[4] or fv.folded[hit[1]:hit[2]])
+        best = max(counts, key=lambda i: (len(counts[i]), -i))
+        lo_index, hi_index = best, best
+        if best + 1 < len(starts):
+            hi_index = best + 1
+        elif best > 0:
+            lo_index = best - 1
+        lo = starts[lo_index]
+        hi = starts[hi_index + 1] if hi_index + 1 < len(starts) else len(fv.folded)
+        o_lo, o_hi = fv.original_span(lo, max(lo + 1, hi))
+        text = fv.original[o_lo:o_hi]
+        if len(text) > SNIPPET_MAX:
+            o_hi = o_lo + SNIPPET_MAX
+            cut = fv.original.rfind(" ", o_lo, o_hi)
+            o_hi = cut if cut > o_lo + SNIPPET_MAX // 2 else o_hi
+        raw = fv.original[o_lo:o_hi]
+        left = len(raw) - len(raw.lstrip())
+        body = raw.strip()
+        if o_hi < o_lo + len(text):
+            body += "…"
+        highlights = [(h.start - o_lo - left, h.end - o_lo - left) for h in all_hits
+                      if h.field == name and h.start >= o_lo + left and h.end <= o_lo + left + len(body.rstrip("…"))]
+        return " ".join(body.split("\n")), sorted(set(highlights))
+    return "", []
+
+
+def explanation(rule: CompiledRule, ctx: DocContext, per_leaf: list[tuple[Leaf, list]], total: float,
+                breakdown: list[dict], matched: bool, reason: str) -> str:
+    """Multi-line account: the verdict, each term group with where it fired, and the score sum."""
+    verdict = "MATCH" if matched else "no match"
+    lines = [f"{rule.id} ({rule.name}): {verdict}, score {total:g} (threshold {rule.threshold:g})"]
+    if not matched and reason:
+        lines.append(f"  why not: {reason}")
+    lines.append("  term groups:")
+    seen: set[tuple] = set()
+    for leaf, hits in per_leaf:
+        # YAML anchors repeat a term group in several places; show each group once
+        identity = (leaf.label, tuple(leaf.term_ids), leaf.entity_ids, leaf.fields)
+        if identity in seen:
+            continue
+        seen.add(identity)
+        mark = "✓" if hits else "·"
+        where = []
+        for hit in hits[:4]:
+            text = original_text(ctx, hit)
+            shown = f"'{text}'" + (f" → {entity_name(ctx, hit[4])}" if hit[4] else "")
+            fv = ctx.view.fields[hit[0]]
+            place = hit[0] if hit[0] != "text" else f"text ¶{fv.unit_index('paragraphs', hit[1]) + 1}"
+            where.append(f"{shown} ({place})")
+        more = f" +{len(hits) - 4} more" if len(hits) > 4 else ""
+        lines.append(f"    {mark} {leaf.label}: " + (", ".join(where) + more if where else "nothing"))
+    for leaf in rule.leaves:
+        if id(leaf) in rule.none_leaves:
+            hits = ctx.leaf_hits(leaf)
+            lines.append(f"    {'✗' if hits else '·'} {leaf.label} (excluded): "
+                         + (", ".join(f"'{original_text(ctx, h)}' ({h[0]})" for h in hits[:3]) if hits else "absent"))
+    if breakdown:
+        parts = [f"{item['what']} {item['points']:g} ({item['field']})" for item in breakdown[:12]]
+        more = f" + {len(breakdown) - 12} more" if len(breakdown) > 12 else ""
+        lines.append(f"  score: {' + '.join(parts)}{more} = {total:g}")
+    return "\n".join(lines)

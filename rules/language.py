@@ -1,0 +1,372 @@
+"""The rule language: YAML mappings parsed into a small condition tree, with precise errors.
+
+A rule is a mapping with an ``id`` and conditions; every condition key present on the rule must
+hold (an implicit ``all``).  Conditions:
+
+``terms: [...]``
+    Phrases matched case- and accent-insensitively on word boundaries ("tráfico de armas").
+    A trailing ``*`` is a wildcard for the rest of the word (``cooperaci*``).
+``stems: [...]``
+    Topic words matched by their Snowball Spanish stem, so ``cooperación`` also finds
+    cooperar, cooperaciones, cooperó.  Multi-word stems stem every word.  Never use it for names.
+``entities: [...]`` / ``entity_groups: [...]``
+    Entities from the catalogue (by id) or whole groups (``mx-officials``, ``us-agencies``…).
+    Short forms ("Rubio", "De la Fuente") only count with the right case and context.
+``regex: ...``
+    A Python regular expression searched in the folded (lowercase, accent-free) text.
+``all: [...]`` / ``any: [...]`` / ``none: [...]``
+    Boolean groups, nestable.  ``any`` takes ``min: N`` (at least N members).  A bare string in a
+    group is shorthand for ``{terms: [that string]}``.
+``near: {terms: [...], within: N, unit: words|sentences|paragraphs}``
+    Every item must occur within N words of each other (or within N consecutive sentences or
+    paragraphs; N=1 means the same one).  An item is a string, a list of alternatives, or a
+    condition mapping.  ``near`` may use ``all: [...]`` instead of ``terms``.
+
+Modifiers on a term leaf: ``in: [title, summary, text]`` (fields), ``except: [...]`` (drop hits
+inside these phrases, e.g. ``seguridad`` except ``seguridad alimentaria``), ``case: sensitive``,
+``weight: N`` (score), ``name:`` (label shown in explanations; groups take ``name`` too).
+
+Rule keys besides conditions: ``name``, ``description``, ``channel``, ``mode: instant|digest``,
+``digest: {every: hourly|daily|weekly, at: "HH:MM", timezone: ...}``, ``threshold`` (score to
+reach, default 1), ``weights: {title: 3, summary: 2, text: 1}``, ``language: es``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from .errors import RuleSyntaxError
+
+LEAF_KEYS = {"terms", "stems", "entities", "entity_groups", "regex"}
+LEAF_MODIFIERS = {"in", "except", "case", "weight", "name", "min"}
+GROUP_KEYS = {"all", "any", "none", "near"}
+NEAR_KEYS = {"terms", "all", "within", "unit", "name"}
+RULE_KEYS = {"id", "name", "description", "channel", "mode", "digest", "threshold", "weights", "language"}
+UNITS = {"word": "words", "words": "words", "sentence": "sentences", "sentences": "sentences",
+         "paragraph": "paragraphs", "paragraphs": "paragraphs"}
+FIELD_NAMES = ("title", "summary", "text")
+DEFAULT_WEIGHTS = {"title": 3.0, "summary": 2.0, "text": 1.0}
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_WORDLIKE = re.compile(r"\w")
+
+
+@dataclass
+class TermPattern:
+    """One term as written by the user, classified: exact phrase, prefix wildcard or stem."""
+
+    text: str
+    mode: str  # "exact" | "prefix" | "stem"
+    case_sensitive: bool = False
+
+
+@dataclass(eq=False)
+class Leaf:
+    path: str
+    label: str
+    patterns: list[TermPattern] = field(default_factory=list)
+    entities: list[str] = field(default_factory=list)
+    entity_groups: list[str] = field(default_factory=list)
+    regexes: list[re.Pattern] = field(default_factory=list)
+    fields: frozenset[str] | None = None
+    excepts: list[TermPattern] = field(default_factory=list)
+    weight: float = 1.0
+    min: int = 1
+    # filled by compile: term ids, entity ids, except term ids
+    term_ids: list[int] = field(default_factory=list)
+    entity_ids: frozenset[str] = frozenset()
+    except_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Group:
+    path: str
+    label: str
+    op: str  # "all" | "any" | "none"
+    children: list["Node"]
+    min: int = 1
+
+
+@dataclass(eq=False)
+class Near:
+    path: str
+    label: str
+    children: list["Node"]
+    within: int
+    unit: str
+
+
+Node = Union[Leaf, Group, Near]
+
+
+@dataclass
+class RuleSpec:
+    """A parsed, not yet compiled rule."""
+
+    id: str
+    name: str
+    description: str
+    channel: str | None
+    mode: str
+    digest: dict | None
+    threshold: float
+    weights: dict[str, float]
+    language: str | None
+    condition: Group
+    file: str
+
+
+class _Ctx:
+    def __init__(self, file: str, rule_id: str | None) -> None:
+        self.file = file
+        self.rule_id = rule_id
+
+    def error(self, key: str | None, message: str) -> RuleSyntaxError:
+        return RuleSyntaxError(self.file, self.rule_id, key, message)
+
+
+def parse_rule(raw: Any, file: str, index: int) -> RuleSpec:
+    """Parse one rule mapping; raise RuleSyntaxError naming the file, rule and key on any mistake."""
+    if not isinstance(raw, dict):
+        raise RuleSyntaxError(file, None, f"rules[{index}]", "a rule must be a mapping with an 'id'")
+    rule_id = raw.get("id")
+    ctx = _Ctx(file, str(rule_id) if rule_id is not None else None)
+    if not isinstance(rule_id, str) or not _ID.match(rule_id):
+        raise ctx.error("id", "every rule needs an 'id' made of letters, digits, '-', '_' or '.'")
+    unknown = set(raw) - RULE_KEYS - LEAF_KEYS - GROUP_KEYS - {"match"}
+    if unknown:
+        raise ctx.error(sorted(unknown)[0], f"unknown key (expected one of: {', '.join(sorted(RULE_KEYS | GROUP_KEYS | LEAF_KEYS))})")
+    condition_raw = {k: v for k, v in raw.items() if k in LEAF_KEYS or k in GROUP_KEYS}
+    if "match" in raw:
+        if condition_raw:
+            raise ctx.error("match", "use either 'match:' or condition keys on the rule, not both")
+        if not isinstance(raw["match"], dict):
+            raise ctx.error("match", "must be a mapping of conditions")
+        condition_raw = raw["match"]
+    if not condition_raw:
+        raise ctx.error(None, "the rule has no condition (add terms, all, any, near…)")
+    children = []
+    for key in ("terms", "stems", "entities", "entity_groups", "regex"):
+        if key in condition_raw:
+            children.append(_parse_node({key: condition_raw[key]}, key, ctx))
+    for key in ("all", "any", "none", "near"):
+        if key in condition_raw:
+            children.append(_parse_node({key: condition_raw[key]}, key, ctx))
+    extra = set(condition_raw) - LEAF_KEYS - GROUP_KEYS
+    if extra:
+        raise ctx.error(f"match.{sorted(extra)[0]}", "unknown key")
+    condition = children[0] if len(children) == 1 and isinstance(children[0], Group) and children[0].op == "all" \
+        else Group(path="rule", label="rule", op="all", children=children)
+
+    name = raw.get("name", rule_id)
+    if not isinstance(name, str):
+        raise ctx.error("name", "must be a string")
+    channel = raw.get("channel")
+    if channel is not None and (not isinstance(channel, str) or not channel.strip()):
+        raise ctx.error("channel", "must be a channel name such as '#seguridad'")
+    mode = raw.get("mode", "instant")
+    if mode not in ("instant", "digest"):
+        raise ctx.error("mode", "must be 'instant' or 'digest'")
+    digest = _parse_digest(raw.get("digest"), mode, ctx)
+    threshold = raw.get("threshold", 1.0)
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or threshold < 0:
+        raise ctx.error("threshold", "must be a number ≥ 0")
+    weights = dict(DEFAULT_WEIGHTS)
+    if "weights" in raw:
+        if not isinstance(raw["weights"], dict):
+            raise ctx.error("weights", "must map title/summary/text to numbers")
+        for key, value in raw["weights"].items():
+            if key not in FIELD_NAMES:
+                raise ctx.error(f"weights.{key}", "unknown field (use title, summary or text)")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ctx.error(f"weights.{key}", "must be a number ≥ 0")
+            weights[key] = float(value)
+    language = raw.get("language")
+    if language is not None and language != "es":
+        raise ctx.error("language", "only 'es' is supported")
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        raise ctx.error("description", "must be a string")
+    return RuleSpec(rule_id, name, description, channel, mode, digest, float(threshold), weights,
+                    language, condition, file)
+
+
+def _parse_digest(raw: Any, mode: str, ctx: _Ctx) -> dict | None:
+    if raw is None:
+        return {"every": "daily", "at": "08:00"} if mode == "digest" else None
+    if mode != "digest":
+        raise ctx.error("digest", "only allowed with 'mode: digest'")
+    if not isinstance(raw, dict):
+        raise ctx.error("digest", "must be a mapping such as {every: daily, at: '08:00'}")
+    unknown = set(raw) - {"every", "at", "timezone"}
+    if unknown:
+        raise ctx.error(f"digest.{sorted(unknown)[0]}", "unknown key (expected every, at, timezone)")
+    every = raw.get("every", "daily")
+    if every not in ("hourly", "daily", "weekly"):
+        raise ctx.error("digest.every", "must be 'hourly', 'daily' or 'weekly'")
+    out: dict[str, Any] = {"every": every}
+    if "at" in raw:
+        at = str(raw["at"])
+        if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", at):
+            raise ctx.error("digest.at", "must be a time of day like '08:00'")
+        out["at"] = at if len(at) == 5 else "0" + at
+    elif every != "hourly":
+        out["at"] = "08:00"
+    if "timezone" in raw:
+        if not isinstance(raw["timezone"], str):
+            raise ctx.error("digest.timezone", "must be an IANA name like 'America/Mexico_City'")
+        out["timezone"] = raw["timezone"]
+    return out
+
+
+def _string_list(value: Any, key: str, ctx: _Ctx) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise ctx.error(key, "must be a list of strings")
+    if not value:
+        raise ctx.error(key, "is empty")
+    out = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+            raise ctx.error(key, f"must be a list of strings, got {item!r}")
+        text = str(item).strip()
+        if not text:
+            raise ctx.error(key, "contains an empty term")
+        out.append(text)
+    return out
+
+
+def parse_term(text: str, mode: str, case_sensitive: bool, key: str, ctx: _Ctx) -> TermPattern:
+    """Classify one term; wildcards are only allowed at the end of the last word."""
+    if "*" in text:
+        if mode == "stem":
+            raise ctx.error(key, f"bad wildcard in {text!r}: stems already match word endings")
+        if text.count("*") > 1 or not text.endswith("*"):
+            raise ctx.error(key, f"bad wildcard in {text!r}: '*' is only allowed once, at the end of a word")
+        stem = text[:-1]
+        last_word = stem.split()[-1] if stem.split() else ""
+        if stem != stem.rstrip() or len(last_word) < 3 or not all(_WORDLIKE.match(c) for c in last_word):
+            raise ctx.error(key, f"bad wildcard in {text!r}: needs at least 3 letters right before '*'")
+        return TermPattern(stem, "prefix", case_sensitive)
+    if not _WORDLIKE.search(text):
+        raise ctx.error(key, f"term {text!r} has no letters or digits")
+    return TermPattern(text, mode, case_sensitive)
+
+
+def _parse_node(raw: Any, path: str, ctx: _Ctx) -> Node:
+    if isinstance(raw, (str, int, float)) and not isinstance(raw, bool):
+        return Leaf(path=path, label=str(raw), patterns=[parse_term(str(raw), "exact", False, path, ctx)])
+    if isinstance(raw, list):
+        # a list of alternatives inside near/all: any of them
+        return _parse_node({"any": raw}, path, ctx)
+    if not isinstance(raw, dict):
+        raise ctx.error(path, f"expected a condition mapping or a term, got {type(raw).__name__}")
+    keys = set(raw)
+    unknown = keys - LEAF_KEYS - LEAF_MODIFIERS - GROUP_KEYS
+    if unknown:
+        bad = sorted(unknown)[0]
+        raise ctx.error(f"{path}.{bad}", "unknown key")
+    groups = keys & GROUP_KEYS
+    leaves = keys & LEAF_KEYS
+    label = raw.get("name")
+    if label is not None and not isinstance(label, str):
+        raise ctx.error(f"{path}.name", "must be a string")
+    if groups and leaves:
+        raise ctx.error(f"{path}.{sorted(groups)[0]}", "a condition is either a group or a term list, not both")
+    if len(groups) > 1:
+        raise ctx.error(f"{path}.{sorted(groups)[1]}", "one group per mapping; nest them in 'all'")
+    if groups:
+        op = groups.pop()
+        mods = keys - {op, "name", "min"}
+        if mods:
+            raise ctx.error(f"{path}.{sorted(mods)[0]}", f"not allowed on an '{op}' group")
+        if op == "near":
+            return _parse_near(raw["near"], f"{path}.near" if path != "near" else "near", label, ctx)
+        items = raw[op]
+        key = f"{path}.{op}" if path != op else op
+        if not isinstance(items, list):
+            raise ctx.error(key, "must be a list of conditions")
+        if not items:
+            raise ctx.error(key, "empty group")
+        children = [_parse_node(item, f"{key}[{i}]", ctx) for i, item in enumerate(items)]
+        minimum = raw.get("min", 1)
+        if op != "any" and "min" in raw:
+            raise ctx.error(f"{path}.min", "only allowed on 'any'")
+        if isinstance(minimum, bool) or not isinstance(minimum, int) or not 1 <= minimum <= len(children):
+            raise ctx.error(f"{path}.min", f"must be an integer between 1 and {len(children)}")
+        return Group(path=key, label=label or "", op=op, children=children, min=minimum)
+    if not leaves:
+        raise ctx.error(path, "needs terms, stems, entities, entity_groups or regex")
+    return _parse_leaf(raw, path, label, ctx)
+
+
+def _parse_leaf(raw: dict, path: str, label: str | None, ctx: _Ctx) -> Leaf:
+    def k(name: str) -> str:
+        return f"{path}.{name}" if path != name else name
+
+    case = raw.get("case", "insensitive")
+    if case not in ("sensitive", "insensitive"):
+        raise ctx.error(k("case"), "must be 'sensitive' or 'insensitive'")
+    sensitive = case == "sensitive"
+    leaf = Leaf(path=path, label=label or "")
+    for term in _string_list(raw["terms"], k("terms"), ctx) if "terms" in raw else []:
+        leaf.patterns.append(parse_term(term, "exact", sensitive, k("terms"), ctx))
+    for term in _string_list(raw["stems"], k("stems"), ctx) if "stems" in raw else []:
+        leaf.patterns.append(parse_term(term, "stem", False, k("stems"), ctx))
+    if "entities" in raw:
+        leaf.entities = _string_list(raw["entities"], k("entities"), ctx)
+    if "entity_groups" in raw:
+        leaf.entity_groups = _string_list(raw["entity_groups"], k("entity_groups"), ctx)
+    if "regex" in raw:
+        for source in _string_list(raw["regex"], k("regex"), ctx):
+            try:
+                leaf.regexes.append(re.compile(source))
+            except re.error as exc:
+                raise ctx.error(k("regex"), f"bad regular expression {source!r}: {exc}") from None
+    if "in" in raw:
+        fields = _string_list(raw["in"], k("in"), ctx)
+        for name in fields:
+            if name not in FIELD_NAMES:
+                raise ctx.error(k("in"), f"unknown field {name!r} (use title, summary or text)")
+        leaf.fields = frozenset(fields)
+    if "except" in raw:
+        leaf.excepts = [parse_term(t, "exact", False, k("except"), ctx) for t in _string_list(raw["except"], k("except"), ctx)]
+    weight = raw.get("weight", 1.0)
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight < 0:
+        raise ctx.error(k("weight"), "must be a number ≥ 0")
+    leaf.weight = float(weight)
+    minimum = raw.get("min", 1)
+    if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 1:
+        raise ctx.error(k("min"), "must be a positive integer (distinct terms required)")
+    leaf.min = minimum
+    if not leaf.label:
+        shown = [p.text + ("*" if p.mode == "prefix" else "") for p in leaf.patterns] + leaf.entities + leaf.entity_groups
+        leaf.label = ", ".join(shown[:3]) + ("…" if len(shown) > 3 else "") if shown else "regex"
+    return leaf
+
+
+def _parse_near(raw: Any, path: str, label: str | None, ctx: _Ctx) -> Near:
+    if not isinstance(raw, dict):
+        raise ctx.error(path, "must be a mapping with terms, within and unit")
+    unknown = set(raw) - NEAR_KEYS
+    if unknown:
+        raise ctx.error(f"{path}.{sorted(unknown)[0]}", "unknown key (expected terms, all, within, unit)")
+    if ("terms" in raw) == ("all" in raw):
+        raise ctx.error(path, "needs exactly one of 'terms' or 'all'")
+    items_key = "terms" if "terms" in raw else "all"
+    items = raw[items_key]
+    if not isinstance(items, list):
+        raise ctx.error(f"{path}.{items_key}", "must be a list")
+    if len(items) < 2:
+        raise ctx.error(f"{path}.{items_key}", "empty group: needs at least two items to be near each other")
+    unit = raw.get("unit", "words")
+    if unit not in UNITS:
+        raise ctx.error(f"{path}.unit", "must be words, sentence or paragraph")
+    unit = UNITS[unit]
+    within = raw.get("within", 10 if unit == "words" else 1)
+    if isinstance(within, bool) or not isinstance(within, int) or within < 1:
+        raise ctx.error(f"{path}.within", "must be a positive integer")
+    children = [_parse_node(item, f"{path}.{items_key}[{i}]", ctx) for i, item in enumerate(items)]
+    return Near(path=path, label=label or raw.get("name") or "", children=children, within=within, unit=unit)

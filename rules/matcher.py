@@ -1,0 +1,252 @@
+"""Evaluating compiled rules against one document: term hits, entity resolution, boolean groups
+and proximity windows.  Every result carries the hits that made it pass, or the reason it failed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .compile import Compiler, EntityTerms
+from .document import FIELDS, DocView
+from .entities import acronym_ok, case_ok, glued_to_other_name, title_adjacent
+from .language import Group, Leaf, Near, Node
+from .terms import Scanner
+
+# A hit inside the matcher: (field, folded start, folded end, term id or -1 for regex, entity id or None,
+# the leaf that found it — or None while entities are being resolved)
+RawHit = tuple
+
+
+@dataclass
+class Outcome:
+    passed: bool
+    hits: list
+    reason: str = ""
+
+
+class DocContext:
+    """Everything computed once per document and shared by all rules."""
+
+    def __init__(self, view: DocView, compiler: Compiler, scanner: Scanner) -> None:
+        self.view = view
+        self.compiler = compiler
+        self.term_hits: dict[str, dict[int, list[tuple[int, int]]]] = {}
+        for name in FIELDS:
+            fv = view.fields[name]
+            found = scanner.scan(fv.folded, fv.original, fv.offsets)
+            if fv.ignored and found:
+                found = {tid: kept for tid, spans in found.items()
+                         if (kept := [s for s in spans if not fv.is_ignored(s[0])])}
+            self.term_hits[name] = found
+        self._entities: dict[str, list[RawHit]] = {}
+        self._leaves: dict[int, list[RawHit]] = {}
+        self._spanish: bool | None = None
+
+    def any_term(self, term_ids: list[int]) -> bool:
+        return any(tid in hits for hits in self.term_hits.values() for tid in term_ids)
+
+    # -- entities -------------------------------------------------------------------------------
+    def entity_hits(self, entity_id: str) -> list[RawHit]:
+        found = self._entities.get(entity_id)
+        if found is None:
+            found = self._resolve_entity(self.compiler.entity_terms[entity_id])
+            self._entities[entity_id] = found
+        return found
+
+    def _resolve_entity(self, terms: EntityTerms) -> list[RawHit]:
+        view = self.view
+        entity = terms.entity
+        full: list[RawHit] = []
+        for name in FIELDS:
+            hits = self.term_hits[name]
+            for tid in terms.aliases:
+                for start, end in hits.get(tid, ()):
+                    full.append((name, start, end, tid, entity.id))
+            for tid, spelling in terms.acronyms:
+                fv = view.fields[name]
+                for start, end in hits.get(tid, ()):
+                    o_start, o_end = fv.original_span(start, end)
+                    if acronym_ok(spelling, fv.original[o_start:o_end]):
+                        full.append((name, start, end, tid, entity.id))
+        short: list[RawHit] = []
+        seen_full = any(tid in self.term_hits[name] for name in FIELDS for tid in terms.aliases)
+        for name in FIELDS:
+            hits = self.term_hits[name]
+            fv = view.fields[name]
+            for tid, spelling in terms.short:
+                for start, end in hits.get(tid, ()):
+                    o_start, o_end = fv.original_span(start, end)
+                    if not case_ok(spelling, fv.original[o_start:o_end]):
+                        continue
+                    if glued_to_other_name(fv.original, o_start, o_end, entity.folded_titles):
+                        continue
+                    if seen_full or title_adjacent(fv.folded, start, end, entity.folded_titles):
+                        short.append((name, start, end, tid, entity.id))
+        return _drop_overlaps(full + short)
+
+    # -- leaves ---------------------------------------------------------------------------------
+    def leaf_hits(self, leaf: Leaf) -> list[RawHit]:
+        key = id(leaf)
+        found = self._leaves.get(key)
+        if found is not None:
+            return found
+        found = []
+        fields = leaf.fields or FIELDS
+        for name in fields:
+            hits = self.term_hits[name]
+            for tid in leaf.term_ids:
+                for start, end in hits.get(tid, ()):
+                    found.append((name, start, end, tid, None, leaf))
+            for pattern in leaf.regexes:
+                for m in pattern.finditer(self.view.fields[name].folded):
+                    if m.end() > m.start() and not self.view.fields[name].is_ignored(m.start()):
+                        found.append((name, m.start(), m.end(), -1, None, leaf))
+        for entity_id in leaf.entity_ids:
+            found.extend(h[:5] + (leaf,) for h in self.entity_hits(entity_id) if h[0] in fields)
+        if leaf.except_ids and found:
+            found = [h for h in found if not self._excepted(h, leaf.except_ids)]
+        self._leaves[key] = found
+        return found
+
+    def _excepted(self, hit: RawHit, except_ids: list[int]) -> bool:
+        spans = self.term_hits[hit[0]]
+        for tid in except_ids:
+            for start, end in spans.get(tid, ()):
+                if start <= hit[1] and hit[2] <= end:
+                    return True
+        return False
+
+    def looks_spanish(self) -> bool:
+        """Cheap language guard for rules with ``language: es``: Spanish vs English function words."""
+        if self._spanish is None:
+            sample = " ".join(self.view.fields[n].folded[:3000] for n in FIELDS)
+            words = re.findall(r"[a-zñ]+", sample)
+            spanish = sum(1 for w in words if w in _ES_WORDS)
+            english = sum(1 for w in words if w in _EN_WORDS)
+            self._spanish = spanish >= english
+        return self._spanish
+
+
+_ES_WORDS = frozenset("de la el los las que y en del por con para una se al lo como mas pero sus le ya o este esta sin sobre entre tambien fue ha".split())
+_EN_WORDS = frozenset("the of and to in is that for on with as was by at from it an be are has have this which were said".split())
+
+
+def _drop_overlaps(hits: list[RawHit]) -> list[RawHit]:
+    """Keep the longest of overlapping entity mentions ("Juan Ramón de la Fuente" over "de la Fuente")."""
+    if len(hits) < 2:
+        return hits
+    hits.sort(key=lambda h: (h[0], h[1], -(h[2] - h[1])))
+    kept: list[RawHit] = []
+    for hit in hits:
+        if kept and kept[-1][0] == hit[0] and hit[1] < kept[-1][2]:
+            continue
+        kept.append(hit)
+    return kept
+
+
+# -- the condition tree ---------------------------------------------------------------------------
+Scope = tuple  # ((field, unit, lo, hi), …)
+
+
+def _in_scope(ctx: DocContext, hit: RawHit, scope: Scope) -> bool:
+    for name, unit, lo, hi in scope:
+        if hit[0] != name:
+            return False
+        index = ctx.view.fields[name].unit_index(unit, hit[1])
+        if index < lo or index > hi:
+            return False
+    return True
+
+
+def evaluate(node: Node, ctx: DocContext, scope: Scope = ()) -> Outcome:
+    """Evaluate a condition within ``scope`` (the whole document when empty)."""
+    if isinstance(node, Leaf):
+        hits = ctx.leaf_hits(node)
+        if scope and hits:
+            hits = [h for h in hits if _in_scope(ctx, h, scope)]
+        if node.min > 1:
+            distinct = {(h[3], h[4]) if h[4] is None else h[4] for h in hits}
+            if len(distinct) < node.min:
+                return Outcome(False, [], f"{_name(node)}: {len(distinct)} distinct terms found, {node.min} needed")
+        if hits:
+            return Outcome(True, hits)
+        return Outcome(False, [], f"{_name(node)}: no term found")
+    if isinstance(node, Near):
+        return _evaluate_near(node, ctx, scope)
+    return _evaluate_group(node, ctx, scope)
+
+
+def _name(node: Node) -> str:
+    return f"{node.path} ({node.label})" if node.label and node.label != node.path else node.path
+
+
+def _evaluate_group(node: Group, ctx: DocContext, scope: Scope) -> Outcome:
+    if node.op == "all":
+        hits: list = []
+        for child in node.children:
+            result = evaluate(child, ctx, scope)
+            if not result.passed:
+                return Outcome(False, [], result.reason)
+            hits.extend(result.hits)
+        return Outcome(True, hits)
+    if node.op == "any":
+        hits = []
+        passed = 0
+        reasons = []
+        for child in node.children:
+            result = evaluate(child, ctx, scope)
+            if result.passed:
+                passed += 1
+                hits.extend(result.hits)
+            else:
+                reasons.append(result.reason)
+        if passed >= node.min:
+            return Outcome(True, hits)
+        if node.min > 1:
+            return Outcome(False, [], f"{_name(node)}: {passed} of {len(node.children)} members found, {node.min} needed")
+        if len(node.children) == 1:
+            return Outcome(False, [], reasons[0])
+        return Outcome(False, [], f"{_name(node)}: no term found")
+    # none
+    for child in node.children:
+        result = evaluate(child, ctx, scope)
+        if result.passed:
+            return Outcome(False, [], f"{_name(node)}: excluded by {_describe(ctx, result.hits[:1])}")
+    return Outcome(True, [])
+
+
+def _describe(ctx: DocContext, hits: list) -> str:
+    if not hits:
+        return "a match"
+    name, start, end = hits[0][:3]
+    fv = ctx.view.fields[name]
+    o_start, o_end = fv.original_span(start, end)
+    return f"'{fv.original[o_start:o_end]}' in {name}"
+
+
+def _evaluate_near(node: Near, ctx: DocContext, scope: Scope) -> Outcome:
+    child_hits = []
+    for child in node.children:
+        result = evaluate(child, ctx, scope)
+        if not result.passed:
+            return Outcome(False, [], result.reason)
+        child_hits.append(result.hits)
+    unit = node.unit
+    span = node.within if unit == "words" else node.within - 1
+    anchors = sorted({(h[0], ctx.view.fields[h[0]].unit_index(unit, h[1])) for hits in child_hits for h in hits})
+    collected: list = []
+    for name, index in anchors:
+        window = scope + ((name, unit, index, index + span),)
+        hits = []
+        for child in node.children:
+            result = evaluate(child, ctx, window)
+            if not result.passed:
+                break
+            hits.extend(result.hits)
+        else:
+            collected.extend(hits)
+    if collected:
+        return Outcome(True, list(dict.fromkeys(collected)))
+    what = {"words": "words", "sentences": "sentence(s)", "paragraphs": "paragraph(s)"}[unit]
+    return Outcome(False, [], f"{_name(node)}: all found, but never together within {node.within} {what}")

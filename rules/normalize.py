@@ -1,0 +1,71 @@
+"""Folding text for matching: casefold and strip accents (keeping ñ), with offsets back to the original.
+
+Matching runs over the folded string; hits must be shown on the original string, so folding
+returns a map from folded offsets to original offsets when the two lengths differ.  In the usual
+case (Spanish text) every character folds to exactly one character and no map is needed.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def _fold_char(ch: str) -> str:
+    """Fold one character: casefold, drop combining marks, but keep ñ (a letter of its own in Spanish)."""
+    folded = ch.casefold()
+    out = []
+    for c in folded:
+        if c == "ñ":
+            out.append(c)
+            continue
+        decomposed = unicodedata.normalize("NFD", c)
+        if decomposed.startswith("n") and "\u0303" in decomposed:
+            out.append("ñ")
+            continue
+        base = "".join(d for d in decomposed if not unicodedata.combining(d))
+        out.append(base if base else "")
+    return "".join(out)
+
+
+class _FoldTable(dict):
+    """A lazily filled translate table: str.translate calls __getitem__, so __missing__ memoises."""
+
+    def __missing__(self, code: int) -> str:
+        value = _fold_char(chr(code))
+        self[code] = value
+        return value
+
+
+_TABLE = _FoldTable()
+for _code in range(0x250):
+    _TABLE[_code]  # noqa: B018 - prefill Latin ranges
+
+
+def fold(text: str) -> str:
+    """Return the folded form of ``text`` (casefolded, accents stripped, ñ kept)."""
+    return text.translate(_TABLE)
+
+
+def fold_with_offsets(text: str) -> tuple[str, list[int] | None]:
+    """Fold ``text`` and return ``(folded, offsets)``.
+
+    ``offsets`` is None when folding kept the length (offsets are then identical); otherwise
+    ``offsets[i]`` is the original index of folded character ``i`` with one extra entry for the end.
+    """
+    folded = text.translate(_TABLE)
+    if len(folded) == len(text):
+        return folded, None
+    offsets: list[int] = []
+    for index, ch in enumerate(text):
+        offsets.extend([index] * len(_TABLE[ord(ch)]))
+    offsets.append(len(text))
+    return folded, offsets
+
+
+def to_original(offsets: list[int] | None, start: int, end: int) -> tuple[int, int]:
+    """Map a folded ``[start, end)`` span back to the original string."""
+    if offsets is None:
+        return start, end
+    if end <= start:
+        return offsets[start], offsets[start]
+    return offsets[start], offsets[end - 1] + 1
