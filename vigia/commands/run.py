@@ -1,0 +1,44 @@
+"""``vigia run``: the daemon. Polls each source on its own interval, delivers as alerts come, until SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from typing import TextIO
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from vigia.config import Config
+from vigia.daemon.lifecycle import Daemon
+from vigia.database import open_config_database
+from vigia.errors import ExitStatus
+from vigia.logs import current_format
+
+
+def run_command(config: Config, out: TextIO, err: TextIO) -> int:
+    """Open the database (migrating it), then run the daemon until it is told to stop."""
+    _, sessions = open_config_database(config)
+    if not config.sources:
+        print(f"vigia run: {config.path} lists no sources; add some under `sources:`", file=err)
+        return ExitStatus.CONFIG
+    level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
+    # A daemon is watched through its log: at the CLI's default (WARNING) it would look idle.
+    if logging.getLogger().getEffectiveLevel() > logging.INFO:
+        logging.getLogger("vigia").setLevel(logging.INFO)
+    daemon = Daemon(config, sessions, delivery_for(sessions), log_format=current_format(), log_level=level)
+    return asyncio.run(daemon.run())
+
+
+def delivery_for(sessions: sessionmaker[Session]):  # type: ignore[no-untyped-def]
+    """The dispatcher call the daemon repeats: deliver what is due with the current Slack settings."""
+    from alerts.dispatcher import deliver_pending
+    from vigia.crawl import slack_settings
+
+    worker = f"vigia-run@{socket.gethostname()}:{os.getpid()}"
+
+    def deliver(config: Config):  # type: ignore[no-untyped-def]
+        return deliver_pending(sessions, slack_settings(config), worker=worker)
+
+    return deliver

@@ -1,0 +1,120 @@
+"""What one scheduled tick of a source does: crawl, account for it, adapt the pace.
+
+The order matters: the alerts are handed to the dispatcher (``poke``) before anything
+else so that they reach Slack seconds after the crawl stored them; bookkeeping in the
+database and the metrics comes after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from vigia.config import Config, SourceConfig
+from vigia.daemon.delivery_loop import DeliveryLoop, in_daemon_thread
+from vigia.daemon.metrics import DaemonMetrics
+from vigia.daemon.polling import PollingBounds, next_interval
+from vigia.daemon.source_state import SourceState, read_state, record_crawl_failure, save_poll_interval
+from vigia.daemon.supervisor import CrawlResult, SourceOutcome, Supervisor
+
+log = logging.getLogger("vigia.daemon.crawl")
+
+# Outcomes the crawl process could not write down itself.
+UNRECORDED_FAILURES = ("crashed", "timeout")
+
+
+class CrawlJob:
+    def __init__(
+        self,
+        config: Callable[[], Config],
+        sessions: sessionmaker[Session],
+        supervisor: Supervisor,
+        delivery: DeliveryLoop,
+        metrics: DaemonMetrics,
+        reschedule: Callable[[str, float], None],
+    ) -> None:
+        self.config = config
+        self.sessions = sessions
+        self.supervisor = supervisor
+        self.delivery = delivery
+        self.metrics = metrics
+        self.reschedule = reschedule
+        self.active: set[asyncio.Task[object]] = set()
+
+    async def __call__(self, name: str) -> None:
+        """The scheduler's job for one source; never raises, so one bad tick stops nothing."""
+        task = asyncio.current_task()
+        if task is not None:
+            self.active.add(task)
+        try:
+            source = self._source(name)
+            if source is None:  # removed by a reload while this tick waited
+                return
+            result = await self.supervisor.crawl([name])
+            self.delivery.poke()
+            for outcome in result.sources:
+                await self._account(source, outcome, result)
+        except Exception:
+            log.exception("crawl job failed", extra={"source": name})
+        finally:
+            if task is not None:
+                self.active.discard(task)
+
+    async def _account(self, source: SourceConfig, outcome: SourceOutcome, result: CrawlResult) -> None:
+        self._log(source, outcome, result)
+        self.metrics.crawls.labels(source.name, outcome.outcome).inc()
+        self.metrics.crawl_duration.labels(source.name).observe(result.duration)
+        for stage in ("fetched", "new", "matched"):
+            if result.counts.get(stage):
+                self.metrics.articles.labels(source.name, stage).inc(result.counts[stage])
+        if outcome.outcome == "stopped":
+            return
+        if outcome.outcome in UNRECORDED_FAILURES:
+            await in_daemon_thread(lambda: record_crawl_failure(self.sessions, source.name, outcome.error or outcome.outcome))
+        state = await in_daemon_thread(lambda: read_state(self.sessions, source.name))
+        if state is not None:
+            interval = self.adapt(source, state)
+            self.reschedule(source.name, interval)
+
+    def adapt(self, source: SourceConfig, state: SourceState) -> float:
+        """Work out, store and publish the source's next interval; report a source that keeps failing."""
+        config = self.config()
+        bounds = PollingBounds(
+            every=config.source_interval(source).total_seconds(),
+            min_every=config.daemon.min_every.total_seconds(),
+            max_every=config.daemon.max_every.total_seconds(),
+        )
+        interval = next_interval(bounds, state.rate, state.consecutive_failures)
+        if state.poll_interval is None or abs(state.poll_interval - interval) > 0.01:
+            save_poll_interval(self.sessions, source.name, interval)
+        self.metrics.poll_interval.labels(source.name).set(interval)
+        self.metrics.consecutive_failures.labels(source.name).set(state.consecutive_failures)
+        if state.last_success_at is not None:
+            self.metrics.last_success.labels(source.name).set(state.last_success_at.timestamp())
+        if state.consecutive_failures:
+            log.warning(
+                "source keeps failing; backing off",
+                extra={
+                    "source": source.name,
+                    "url": source.url,
+                    "consecutive_failures": state.consecutive_failures,
+                    "next_in": round(interval, 1),
+                },
+            )
+        return interval
+
+    def _source(self, name: str) -> SourceConfig | None:
+        return next((s for s in self.config().sources if s.name == name), None)
+
+    def _log(self, source: SourceConfig, outcome: SourceOutcome, result: CrawlResult) -> None:
+        extra = {"source": source.name, "url": source.url, "outcome": outcome.outcome, "duration": result.duration}
+        if outcome.outcome in ("ok", "not_modified"):
+            counts = {k: result.counts.get(k, 0) for k in ("fetched", "new", "matched", "alerts_queued")}
+            log.info("crawl finished", extra={**extra, "counts": {"listed": outcome.items_listed, **counts}})
+        elif outcome.outcome == "stopped":
+            log.info("crawl stopped at shutdown", extra=extra)
+        else:
+            log.error("crawl %s: %s", outcome.outcome, outcome.error, extra={**extra, "error": outcome.error})

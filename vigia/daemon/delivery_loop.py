@@ -1,0 +1,150 @@
+"""Draining the outbox continuously, so alerts reach Slack seconds after they are stored.
+
+Crawl processes only store alerts (``--no-deliver``); this loop is the daemon's one
+dispatcher. It delivers every ``PERIOD`` seconds (alerts waiting for a retry, Slack
+back from an outage) and at once when a crawl finishes (``poke``). Each delivery runs
+in a daemon thread because slack_sdk and SQLAlchemy block; a daemon thread, not an
+executor, so that a Slack call hanging at shutdown cannot hold the process open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+from vigia.daemon.metrics import DaemonMetrics
+
+log = logging.getLogger("vigia.daemon.delivery")
+
+PERIOD = 2.0
+# A delivery (hundreds of alerts under Slack's rate limits) may take minutes, not hours.
+STUCK_AFTER = 600.0
+
+T = TypeVar("T")
+
+
+class DeliveryReport(Protocol):
+    sent: int
+    threaded: int
+    updated: int
+    digests: int
+    pending: int
+    failed: int
+    errors: list[Any]
+
+
+class DeliveryLoop:
+    def __init__(self, deliver: Callable[[], DeliveryReport], metrics: DaemonMetrics, period: float = PERIOD) -> None:
+        self.deliver = deliver
+        self.metrics = metrics
+        self.period = period
+        self.task: asyncio.Task[None] | None = None
+        self.last_beat = time.monotonic()
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._run(), name="vigia-delivery")
+
+    def poke(self) -> None:
+        """A crawl stored something: deliver now rather than at the next period."""
+        self._wake.set()
+
+    def alive(self) -> tuple[bool, str]:
+        if self.task is None or self.task.done():
+            return False, "the dispatcher is not running"
+        age = time.monotonic() - self.last_beat
+        if age > STUCK_AFTER:
+            return False, f"the dispatcher has been stuck for {age:.0f}s"
+        return True, "dispatcher running"
+
+    async def stop(self, flush_timeout: float) -> None:
+        """Stop the loop, then deliver what is pending one last time, within ``flush_timeout``."""
+        self._stopping = True
+        self._wake.set()
+        if self.task is not None:
+            try:
+                await asyncio.wait_for(self.task, flush_timeout)
+            except TimeoutError:
+                log.warning("a delivery was still running at shutdown; its alerts stay pending for the next start")
+                return
+        try:
+            await asyncio.wait_for(self.deliver_once(), flush_timeout)
+        except TimeoutError:
+            log.warning("the last delivery did not finish before the grace deadline; alerts stay pending")
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self.last_beat = time.monotonic()
+            await self.deliver_once()
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.period)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def deliver_once(self) -> None:
+        started = time.monotonic()
+        try:
+            report = await in_daemon_thread(self.deliver)
+        except Exception:
+            log.exception("delivery failed; alerts stay pending and are retried")
+            return
+        self._count(report)
+        delivered = report.sent + report.threaded + report.updated + report.digests
+        if delivered or report.failed or report.errors:
+            log.info(
+                "delivered alerts to Slack",
+                extra={
+                    "counts": {
+                        "sent": report.sent,
+                        "threaded": report.threaded,
+                        "updated": report.updated,
+                        "digests": report.digests,
+                        "pending": report.pending,
+                        "failed": report.failed,
+                    },
+                    "duration": time.monotonic() - started,
+                },
+            )
+        for error in report.errors[:10]:
+            log.warning("slack: %s", error)
+
+    def _count(self, report: DeliveryReport) -> None:
+        for kind, value in (("story", report.sent), ("thread", report.threaded), ("update", report.updated), ("digest", report.digests)):
+            if value:
+                self.metrics.alerts_sent.labels(kind).inc(value)
+        if report.failed:
+            self.metrics.alerts_failed.inc(report.failed)
+        self.metrics.alerts_pending.set(report.pending)
+
+
+async def in_daemon_thread(function: Callable[[], T]) -> T:
+    """Run a blocking call in a daemon thread and await its result."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+    def work() -> None:
+        try:
+            outcome: tuple[T | None, BaseException | None] = (function(), None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine
+            outcome = (None, exc)
+        try:
+            loop.call_soon_threadsafe(settle, *outcome)
+        except RuntimeError:  # the loop closed meanwhile: nobody is waiting any more
+            pass
+
+    threading.Thread(target=work, name="vigia-delivery", daemon=True).start()
+    return await future

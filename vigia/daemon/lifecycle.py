@@ -1,0 +1,189 @@
+"""The daemon from start to exit: start the parts, react to signals, stop in order.
+
+Start: database (migrated), sources registered, health endpoint, dispatcher, scheduler.
+SIGHUP: read the config again; a valid one replaces sources and intervals, an invalid
+one is refused with one log line and the running config stays. SIGTERM or SIGINT:
+no new crawls; running crawls get half the grace period to finish, then SIGTERM
+(Scrapy closes gracefully) and SIGKILL at the deadline; the outbox is flushed once
+more; exit 0. Everything stored is in the database, so a restart picks up where
+this one stopped: pending alerts go out, known articles are not alerted again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import time
+from datetime import timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.models import utcnow
+
+from vigia.config import Config, load_config
+from vigia.daemon.crawl_job import CrawlJob
+from vigia.daemon.delivery_loop import DeliveryLoop, in_daemon_thread
+from vigia.daemon.http_endpoint import HealthEndpoint
+from vigia.daemon.metrics import DaemonMetrics
+from vigia.daemon.schedule import SourceSchedule
+from vigia.daemon.source_state import read_state, register_sources
+from vigia.daemon.supervisor import CrawlCommand, Supervisor
+from vigia.errors import ConfigError, VigiaError
+from vigia.logs import add_secrets
+
+log = logging.getLogger("vigia.daemon")
+
+# Of the grace period: the share running crawls get to finish by themselves, and the
+# moment they are killed; the rest is for the last delivery.
+FINISH_SHARE = 0.5
+KILL_SHARE = 0.8
+
+
+class Daemon:
+    def __init__(
+        self,
+        config: Config,
+        sessions: sessionmaker[Session],
+        deliver: Any,
+        *,
+        log_format: str = "text",
+        log_level: str = "WARNING",
+    ) -> None:
+        """``deliver(config)`` posts what is pending and returns a DeliveryReport."""
+        self.config = config
+        self.sessions = sessions
+        self.metrics = DaemonMetrics()
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.supervisor = Supervisor(
+            CrawlCommand(config.path, log_format, log_level),
+            timeout=config.daemon.crawl_timeout.total_seconds(),
+            grace=config.daemon.grace.total_seconds(),
+        )
+        self.delivery = DeliveryLoop(lambda: deliver(self.config), self.metrics)
+        self.job = CrawlJob(lambda: self.config, sessions, self.supervisor, self.delivery, self.metrics, self._reschedule)
+        self.schedule = SourceSchedule(self.scheduler, self.job)
+        self.endpoint = HealthEndpoint(config.daemon.http, self.metrics, self.healthy) if config.daemon.http else None
+        self.stopping = False
+        self._stop = asyncio.Event()
+
+    async def run(self) -> int:
+        """Run until SIGTERM or SIGINT; return the exit status (0 after a clean stop)."""
+        await self.start()
+        self._install_signals()
+        await self._stop.wait()
+        await self.shutdown()
+        return 0
+
+    async def start(self) -> None:
+        await in_daemon_thread(lambda: register_sources(self.sessions, self.config))
+        if self.endpoint is not None:
+            try:
+                await self.endpoint.start()
+            except OSError as exc:
+                raise ConfigError(str(self.config.path), "daemon.http", f"cannot listen on {self.config.daemon.http}: {exc.strerror}") from None
+        self.delivery.start()
+        self.scheduler.start()
+        await self._plan_sources()
+        self.metrics.up.set(1)
+        log.info(
+            "vigia run: watching %d sources; stop with Ctrl-C or SIGTERM, reload the config with SIGHUP",
+            len(self.config.sources),
+            extra={"pid": os.getpid(), "config": str(self.config.path)},
+        )
+
+    def healthy(self) -> tuple[bool, str]:
+        if self.stopping:
+            return False, "stopping"
+        if not self.scheduler.running:
+            return False, "the scheduler is not running"
+        ok, detail = self.delivery.alive()
+        return (ok, f"scheduler running, {detail}") if ok else (False, detail)
+
+    def request_stop(self, reason: str) -> None:
+        if not self.stopping:
+            log.info("%s received: stopping (grace %gs)", reason, self.config.daemon.grace.total_seconds())
+        self._stop.set()
+
+    async def reload(self) -> None:
+        """SIGHUP: replace the config if the file on disk is valid, keep the old one otherwise."""
+        path = self.config.path
+        try:
+            new = await in_daemon_thread(lambda: load_config(path))
+            await in_daemon_thread(lambda: register_sources(self.sessions, new))
+        except (VigiaError, OSError) as exc:
+            log.error("config reload refused, still running the previous config: %s", exc, extra={"config": str(path)})
+            return
+        except Exception as exc:  # the database, say: same answer, keep running
+            log.error("config reload failed, still running the previous config: %s", exc, extra={"config": str(path)})
+            return
+        if new.database.url != self.config.database.url:
+            log.error("config reload refused: database.url cannot change while running; restart to switch databases")
+            return
+        if new.daemon.http != self.config.daemon.http:
+            log.warning("daemon.http changed; the health endpoint moves at the next restart")
+        add_secrets([new.slack.token or "", new.slack.webhook_url or ""])
+        before = self.schedule.names()
+        self.config = new
+        self.supervisor.timeout = new.daemon.crawl_timeout.total_seconds()
+        self.supervisor.grace = new.daemon.grace.total_seconds()
+        await self._plan_sources(replan=True)
+        after = self.schedule.names()
+        log.info(
+            "config reloaded",
+            extra={"config": str(path), "counts": {"sources": len(after), "added": len(after - before), "removed": len(before - after)}},
+        )
+
+    async def shutdown(self) -> None:
+        self.stopping = True
+        self.metrics.up.set(0)
+        started = time.monotonic()
+        grace = self.config.daemon.grace.total_seconds()
+        self.scheduler.pause()
+        self.supervisor.stopping = True
+        running = list(self.job.active)
+        if running:
+            log.info("waiting for %d running crawl(s)", len(running))
+            await asyncio.wait(running, timeout=grace * FINISH_SHARE)
+        if self.supervisor.running:
+            await self.supervisor.stop_all(deadline=started + grace * KILL_SHARE)
+        if self.job.active:
+            await asyncio.wait(list(self.job.active), timeout=max(0.1, started + grace * KILL_SHARE - time.monotonic()))
+        self.scheduler.shutdown(wait=False)
+        await self.delivery.stop(flush_timeout=max(1.0, started + grace * 0.95 - time.monotonic()))
+        if self.endpoint is not None:
+            await self.endpoint.close()
+        log.info("stopped", extra={"duration": time.monotonic() - started})
+
+    async def _plan_sources(self, replan: bool = False) -> None:
+        """Give each configured source its job; drop jobs of sources no longer configured."""
+        configured = {source.name for source in self.config.sources}
+        for name in self.schedule.names() - configured:
+            self.schedule.remove(name)
+            self.metrics.forget_source(name)
+        for source in self.config.sources:
+            state = await in_daemon_thread(lambda name=source.name: read_state(self.sessions, name))
+            if state is None:
+                continue
+            interval = self.job.adapt(source, state)
+            first_run = None
+            if not replan and state.last_crawled_at is not None:
+                # A restart keeps the pace: no burst of crawls for sources polled a moment ago.
+                first_run = max(state.last_crawled_at + timedelta(seconds=interval), utcnow())
+            if source.name in self.schedule.names():
+                self.schedule.put(source.name, interval, self.config.daemon.jitter)
+            else:
+                self.schedule.put(source.name, interval, self.config.daemon.jitter, first_run=first_run)
+
+    def _reschedule(self, name: str, interval: float) -> None:
+        if name in self.schedule.names() and not self.stopping:
+            self.schedule.put(name, interval, self.config.daemon.jitter)
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.request_stop, "SIGTERM")
+        loop.add_signal_handler(signal.SIGINT, self.request_stop, "SIGINT")
+        loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(self.reload()))
