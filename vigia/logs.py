@@ -128,6 +128,8 @@ def setup_logging(fmt: str, level: str, secrets: list[str], stream: TextIO | Non
     root.setLevel(level.upper())
     # APScheduler logs every job run at INFO; our own crawl lines say more.
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
+    # Alembic announces every migration check at INFO; "Running upgrade" is all that matters.
+    logging.getLogger("alembic.runtime.migration").setLevel(max(logging.WARNING, root.level))
 
 
 def add_secrets(secrets: Iterable[str]) -> None:

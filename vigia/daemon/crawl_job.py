@@ -44,7 +44,7 @@ class CrawlJob:
         self.reschedule = reschedule
         self.active: set[asyncio.Task[object]] = set()
 
-    async def __call__(self, name: str) -> None:
+    async def run(self, name: str) -> None:
         """The scheduler's job for one source; never raises, so one bad tick stops nothing."""
         task = asyncio.current_task()
         if task is not None:

@@ -46,6 +46,7 @@ class DeliveryLoop:
         self.last_beat = time.monotonic()
         self._wake = asyncio.Event()
         self._stopping = False
+        self._failed = 0  # failed alerts in the outbox at the last delivery (a state, not a delta)
 
     def start(self) -> None:
         self.task = asyncio.create_task(self._run(), name="vigia-delivery")
@@ -95,8 +96,9 @@ class DeliveryLoop:
             log.exception("delivery failed; alerts stay pending and are retried")
             return
         self._count(report)
+        failed_before, self._failed = self._failed, report.failed
         delivered = report.sent + report.threaded + report.updated + report.digests
-        if delivered or report.failed or report.errors:
+        if delivered or report.errors or report.failed != failed_before:
             log.info(
                 "delivered alerts to Slack",
                 extra={
@@ -118,8 +120,7 @@ class DeliveryLoop:
         for kind, value in (("story", report.sent), ("thread", report.threaded), ("update", report.updated), ("digest", report.digests)):
             if value:
                 self.metrics.alerts_sent.labels(kind).inc(value)
-        if report.failed:
-            self.metrics.alerts_failed.inc(report.failed)
+        self.metrics.alerts_failed.set(report.failed)
         self.metrics.alerts_pending.set(report.pending)
 
 

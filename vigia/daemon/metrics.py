@@ -33,7 +33,9 @@ class DaemonMetrics:
         self.alerts_sent = Counter(
             "vigia_alerts_sent", "Slack messages posted, by kind (story, thread, update, digest).", ["kind"], registry=r
         )
-        self.alerts_failed = Counter("vigia_alerts_failed", "Alerts that failed for good.", registry=r)
+        self.alerts_failed = Gauge(
+            "vigia_alerts_failed", "Alerts that failed for good and wait for `vigia alerts retry`.", registry=r
+        )
         self.alerts_pending = Gauge("vigia_alerts_pending", "Alerts waiting in the outbox after the last delivery.", registry=r)
         self.last_success = Gauge(
             "vigia_source_last_success_timestamp_seconds", "When the source last answered (Unix time).", ["source"], registry=r
