@@ -18,6 +18,7 @@ class EntityTerms:
     aliases: list[int] = field(default_factory=list)
     acronyms: list[tuple[int, str]] = field(default_factory=list)
     short: list[tuple[int, str]] = field(default_factory=list)
+    all_ids: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -95,4 +96,5 @@ class Compiler:
         terms.aliases = [self.table.add(a, "exact") for a in entity.aliases]
         terms.acronyms = [(self.table.add(a, "exact"), a) for a in entity.acronyms]
         terms.short = [(self.table.add(s, "exact"), s) for s in entity.short]
+        terms.all_ids = frozenset(terms.aliases + [t for t, _ in terms.acronyms] + [t for t, _ in terms.short])
         self.entity_terms[entity.id] = terms

@@ -29,6 +29,8 @@ _NAV_PARAGRAPH = re.compile(
     r"quiza te interese|otras noticias|ultimas noticias|seguir leyendo"
 )
 
+_NAV_START = re.compile(r"(?m)^[ \t\-•*>|]*(?:" + _NAV_PARAGRAPH.pattern + ")")
+
 
 @dataclass(frozen=True)
 class Document:
@@ -78,7 +80,7 @@ class FieldView:
 
 def _navigation_spans(folded: str) -> list[tuple[int, int]]:
     """Spans of paragraphs that are navigation boxes; a bare marker line also hides the line after it."""
-    if not _NAV_PARAGRAPH.search(folded):
+    if not _NAV_START.search(folded):
         return []
     spans: list[tuple[int, int]] = []
     starts = [0] + [m.end() for m in _PARAGRAPH_BREAK.finditer(folded)]

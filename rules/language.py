@@ -291,6 +291,8 @@ def _parse_node(raw: Any, path: str, ctx: _Ctx) -> Node:
         if not items:
             raise ctx.error(key, "empty group")
         children = [_parse_node(item, f"{key}[{i}]", ctx) for i, item in enumerate(items)]
+        if op == "any" and "min" not in raw:
+            children = _merge_bare_terms(children, items, key)
         minimum = raw.get("min", 1)
         if op != "any" and "min" in raw:
             raise ctx.error(f"{path}.min", "only allowed on 'any'")
@@ -300,6 +302,17 @@ def _parse_node(raw: Any, path: str, ctx: _Ctx) -> Node:
     if not leaves:
         raise ctx.error(path, "needs terms, stems, entities, entity_groups or regex")
     return _parse_leaf(raw, path, label, ctx)
+
+
+def _merge_bare_terms(children: list[Node], items: list, key: str) -> list[Node]:
+    """Fold the bare strings of an ``any`` into one term leaf: same meaning, one lookup instead of many."""
+    bare = [c for c, item in zip(children, items) if isinstance(item, (str, int, float)) and not isinstance(item, bool)]
+    if len(bare) < 2:
+        return children
+    merged = Leaf(path=key, label=", ".join(b.label for b in bare[:3]) + ("…" if len(bare) > 3 else ""),
+                  patterns=[p for b in bare for p in b.patterns])
+    rest = [c for c in children if c not in bare]
+    return [merged] + rest
 
 
 def _parse_leaf(raw: dict, path: str, label: str | None, ctx: _Ctx) -> Leaf:

@@ -39,18 +39,19 @@ class DocContext:
                 found = {tid: kept for tid, spans in found.items()
                          if (kept := [s for s in spans if not fv.is_ignored(s[0])])}
             self.term_hits[name] = found
+        self.present: set[int] = set()
+        for found_in_field in self.term_hits.values():
+            self.present.update(found_in_field)
         self._entities: dict[str, list[RawHit]] = {}
         self._leaves: dict[int, list[RawHit]] = {}
         self._spanish: bool | None = None
-
-    def any_term(self, term_ids: list[int]) -> bool:
-        return any(tid in hits for hits in self.term_hits.values() for tid in term_ids)
 
     # -- entities -------------------------------------------------------------------------------
     def entity_hits(self, entity_id: str) -> list[RawHit]:
         found = self._entities.get(entity_id)
         if found is None:
-            found = self._resolve_entity(self.compiler.entity_terms[entity_id])
+            terms = self.compiler.entity_terms[entity_id]
+            found = self._resolve_entity(terms) if not self.present.isdisjoint(terms.all_ids) else []
             self._entities[entity_id] = found
         return found
 
@@ -91,8 +92,14 @@ class DocContext:
         found = self._leaves.get(key)
         if found is not None:
             return found
-        found = []
         fields = leaf.fields or FIELDS
+        if not (leaf.regexes or leaf.entity_ids or leaf.except_ids):
+            term_hits = self.term_hits
+            found = [(name, start, end, tid, None, leaf) for name in fields for tid in leaf.term_ids
+                     for start, end in term_hits[name].get(tid, ())]
+            self._leaves[key] = found
+            return found
+        found = []
         for name in fields:
             hits = self.term_hits[name]
             for tid in leaf.term_ids:
@@ -225,6 +232,16 @@ def _describe(ctx: DocContext, hits: list) -> str:
     return f"'{fv.original[o_start:o_end]}' in {name}"
 
 
+def _simple(node: Node) -> bool:
+    """True when a node is present in a window exactly when one of its hits is (leaves, plain
+    ``any``, and ``near`` whose hits are already positions), so windows need no re-evaluation."""
+    if isinstance(node, Leaf):
+        return node.min == 1
+    if isinstance(node, Near):
+        return True
+    return node.op == "any" and node.min == 1 and all(_simple(c) for c in node.children)
+
+
 def _evaluate_near(node: Near, ctx: DocContext, scope: Scope) -> Outcome:
     child_hits = []
     for child in node.children:
@@ -234,6 +251,45 @@ def _evaluate_near(node: Near, ctx: DocContext, scope: Scope) -> Outcome:
         child_hits.append(result.hits)
     unit = node.unit
     span = node.within if unit == "words" else node.within - 1
+    fields = ctx.view.fields
+    if all(_simple(c) for c in node.children):
+        collected = _windows_by_position(child_hits, fields, unit, span)
+    else:
+        collected = _windows_by_evaluation(node, ctx, scope, child_hits, unit, span)
+    if collected:
+        return Outcome(True, list(dict.fromkeys(collected)))
+    what = {"words": "words", "sentences": "sentence(s)", "paragraphs": "paragraph(s)"}[unit]
+    return Outcome(False, [], f"{_name(node)}: all found, but never together within {node.within} {what}")
+
+
+def _windows_by_position(child_hits: list[list], fields: dict, unit: str, span: int) -> list:
+    """Hits of every window [a, a+span] (in units) where each child has at least one hit."""
+    placed = []  # per child: {field: sorted [(index, hit)]}
+    for hits in child_hits:
+        by_field: dict[str, list] = {}
+        for hit in hits:
+            by_field.setdefault(hit[0], []).append((fields[hit[0]].unit_index(unit, hit[1]), hit))
+        for items in by_field.values():
+            items.sort(key=lambda item: item[0])
+        placed.append(by_field)
+    collected: list = []
+    anchors = sorted({(name, item[0]) for by_field in placed for name, items in by_field.items() for item in items})
+    for name, lo in anchors:
+        hi = lo + span
+        window: list = []
+        for by_field in placed:
+            inside = [hit for index, hit in by_field.get(name, ()) if lo <= index <= hi]
+            if not inside:
+                break
+            window.extend(inside)
+        else:
+            collected.extend(window)
+    return collected
+
+
+def _windows_by_evaluation(node: Near, ctx: DocContext, scope: Scope, child_hits: list[list], unit: str,
+                           span: int) -> list:
+    """Re-evaluate every child inside each candidate window (needed for all/none/min children)."""
     anchors = sorted({(h[0], ctx.view.fields[h[0]].unit_index(unit, h[1])) for hits in child_hits for h in hits})
     collected: list = []
     for name, index in anchors:
@@ -246,7 +302,4 @@ def _evaluate_near(node: Near, ctx: DocContext, scope: Scope) -> Outcome:
             hits.extend(result.hits)
         else:
             collected.extend(hits)
-    if collected:
-        return Outcome(True, list(dict.fromkeys(collected)))
-    what = {"words": "words", "sentences": "sentence(s)", "paragraphs": "paragraph(s)"}[unit]
-    return Outcome(False, [], f"{_name(node)}: all found, but never together within {node.within} {what}")
+    return collected

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .compile import CompiledRule, Compiler
 from .document import DocView, Document
+from .language import Leaf, Near, Node
 from .explain import explanation, leaf_hits_for_rule, score, snippet, to_hits
 from .matcher import DocContext, evaluate
 from .model import RuleEvaluation, RuleMatch
@@ -19,8 +20,44 @@ class RuleSet:
         compiler.table.build()
         self._scanner = Scanner(compiler.table)
         empty = DocContext(DocView(Document("", "")), compiler, self._scanner)
-        for rule in rules:
+        # Which rules a found term can wake up: most documents hit the terms of few rules, so
+        # match() evaluates only those (plus rules that can match without any hit).
+        # A rule is woken by its rarest required term set, and evaluated only when every required
+        # set (one per conjunct of its condition) has a term in the document.
+        self._by_term: dict[int, list[int]] = {}
+        self._always: list[int] = []
+        self._required: list[list[frozenset[int]]] = []
+        for index, rule in enumerate(rules):
             rule.matches_empty = evaluate(rule.condition, empty).passed
+            required = [] if rule.matches_empty else self._requirements(rule.condition)
+            self._required.append([r for r in required if r is not None])
+            if rule.matches_empty or not self._required[index]:
+                self._always.append(index)
+                continue
+            for term_id in min(self._required[index], key=len):
+                self._by_term.setdefault(term_id, []).append(index)
+
+    def _requirements(self, node: Node) -> list[frozenset[int] | None]:
+        """Conjunction of term-id sets, one of each must be present for ``node`` to pass (None =
+        unknowable, e.g. a regex)."""
+        if isinstance(node, Leaf):
+            if node.regexes:
+                return [None]
+            triggers = set(node.term_ids)
+            for entity_id in node.entity_ids:
+                triggers.update(self._compiler.entity_terms[entity_id].all_ids)
+            return [frozenset(triggers)]
+        if isinstance(node, Near) or node.op == "all":
+            return [r for child in node.children for r in self._requirements(child)]
+        if node.op == "none":
+            return []
+        union: set[int] = set()
+        for child in node.children:
+            parts = self._requirements(child)
+            if not parts or None in parts:
+                return [None]
+            union.update(min(parts, key=len))
+        return [frozenset(union)]
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -34,10 +71,18 @@ class RuleSet:
     def match(self, doc: Document) -> list[RuleMatch]:
         """Rules that matched ``doc``, best score first."""
         ctx = self._context(doc)
+        candidates = set(self._always)
+        by_term = self._by_term
+        present = ctx.present
+        for term_id in present:
+            woken = by_term.get(term_id)
+            if woken:
+                candidates.update(woken)
         found = []
-        for rule in self.rules:
-            if not rule.matches_empty and not self._has_hits(rule, ctx):
+        for index in sorted(candidates):
+            if not all(not present.isdisjoint(required) for required in self._required[index]):
                 continue
+            rule = self.rules[index]
             result = self._evaluate_rule(rule, ctx)
             if result.matched:
                 found.append(result.match)
@@ -48,17 +93,6 @@ class RuleSet:
         """Every rule's verdict on ``doc``, with the reason it did or did not match."""
         ctx = self._context(doc)
         return [self._evaluate_rule(rule, ctx, explain_misses=True) for rule in self.rules]
-
-    @staticmethod
-    def _has_hits(rule: CompiledRule, ctx: DocContext) -> bool:
-        for leaf in rule.leaves:
-            if id(leaf) in rule.none_leaves:
-                continue
-            if leaf.regexes or leaf.entity_ids:
-                return True
-            if ctx.any_term(leaf.term_ids):
-                return True
-        return False
 
     def _evaluate_rule(self, rule: CompiledRule, ctx: DocContext, explain_misses: bool = False) -> RuleEvaluation:
         if rule.language == "es" and not ctx.looks_spanish():
