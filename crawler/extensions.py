@@ -1,0 +1,58 @@
+"""Extensions: the progress feed for the CLI's progress line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from twisted.internet import task
+
+from crawler.state import CrawlRun
+
+
+class ProgressReporter:
+    """Calls the run's ``on_progress`` about once a second, and once when the crawl ends."""
+
+    def __init__(self, crawler: Any, run: CrawlRun, interval: float) -> None:
+        self.crawler = crawler
+        self.run = run
+        self.interval = interval
+        self.loop: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ProgressReporter:
+        run: CrawlRun | None = crawler.settings.get("VIGIA_RUN")
+        if run is None or run.on_progress is None:
+            raise NotConfigured
+        reporter = cls(crawler, run, crawler.settings.getfloat("VIGIA_PROGRESS_INTERVAL", 1.0))
+        crawler.signals.connect(reporter.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(reporter.spider_closed, signal=signals.spider_closed)
+        return reporter
+
+    def spider_opened(self, spider: Any = None) -> None:
+        self.loop = task.LoopingCall(self.tick)
+        self.loop.start(self.interval, now=False)
+
+    def spider_closed(self, spider: Any = None) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+        self.tick(finished=True)
+
+    def pending(self) -> int:
+        stats = self.crawler.stats
+        queued = (stats.get_value("scheduler/enqueued") or 0) - (stats.get_value("scheduler/dequeued") or 0)
+        try:
+            active = len(self.crawler.engine.downloader.active)
+        except AttributeError:
+            active = 0
+        return max(0, queued) + active
+
+    def tick(self, finished: bool = False) -> None:
+        assert self.run.on_progress is not None
+        try:
+            self.run.on_progress(self.run.progress(0 if finished else self.pending(), finished=finished))
+        except Exception:  # a broken progress printer must not stop the crawl
+            self.run.on_progress = None
+            if self.loop is not None and self.loop.running:
+                self.loop.stop()

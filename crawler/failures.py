@@ -1,0 +1,43 @@
+"""Short, stable descriptions of why a URL failed, for the report and the source row."""
+
+from __future__ import annotations
+
+from twisted.internet import error as net_error
+from twisted.python.failure import Failure
+
+from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
+
+NETWORK_ERRORS: list[tuple[type[BaseException], str]] = [
+    (net_error.DNSLookupError, "DNS lookup failed"),
+    (net_error.ConnectionRefusedError, "connection refused"),
+    (net_error.TimeoutError, "timed out"),
+    (net_error.TCPTimedOutError, "timed out"),
+    (net_error.ConnectionLost, "connection lost"),
+    (net_error.ConnectionDone, "connection closed"),
+    (net_error.ConnectError, "cannot connect"),
+]
+
+
+def describe_failure(failure: Failure) -> str:
+    """What went wrong with a request, without a traceback."""
+    exc = failure.value
+    if isinstance(exc, HttpError):
+        response = exc.response
+        text = f"HTTP {response.status}"
+        retry_after = response.headers.get(b"Retry-After")
+        if retry_after:
+            text += f" (Retry-After: {retry_after.decode('latin-1')})"
+        return text
+    for kind, text in NETWORK_ERRORS:
+        if isinstance(exc, kind):
+            return text
+    if type(exc).__name__ == "ResponseNeverReceived":
+        return "no response (connection dropped)"
+    if isinstance(exc, IgnoreRequest):
+        return str(exc) or "request ignored"
+    name = type(exc).__name__
+    detail = str(exc).strip()
+    if "TLS" in name or "SSL" in name or "certificate" in detail.lower():
+        return f"TLS error: {detail or name}"
+    return f"{name}: {detail}" if detail else name

@@ -1,0 +1,96 @@
+"""Extract stage: trafilatura on the page, in a process pool, with listing fallbacks.
+
+trafilatura is not thread-safe, and extraction is the crawl's real work, so it runs in
+``workers`` processes (``forkserver``: children start clean, without the reactor's
+threads, sockets or held locks) while the reactor keeps downloading. The pool lives from
+spider_opened to spider_closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from scrapy import signals
+from scrapy.exceptions import DropItem
+
+from crawler.dates import from_iso
+from crawler.extraction import Extracted, extract_article, warm_up
+from crawler.items import ArticleItem
+from crawler.state import CrawlRun
+
+EXTRACTION_TIMEOUT = 120.0
+
+
+class ExtractPipeline:
+    def __init__(self, run: CrawlRun, workers: int) -> None:
+        self.run = run
+        self.workers = max(1, workers)
+        self.pool: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ExtractPipeline:
+        run: CrawlRun = crawler.settings["VIGIA_RUN"]
+        pipeline = cls(run, run.spec.workers)
+        crawler.signals.connect(pipeline.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def spider_opened(self, spider: Any = None) -> None:
+        self.pool = self._new_pool()
+
+    def spider_closed(self, spider: Any = None) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("forkserver")
+        # The fork server imports trafilatura once and forks warm workers from it. Its
+        # default preload is __main__, which would re-run an unguarded calling script.
+        context.set_forkserver_preload(["crawler.extraction", "trafilatura"])
+        pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        for _ in range(self.workers):
+            pool.submit(warm_up)
+        return pool
+
+    async def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
+        assert self.pool is not None, "extract pipeline used before spider_opened"
+        html, item.html = item.html or "", None  # the page is not needed past this stage
+        try:
+            future = self.pool.submit(extract_article, html, item.url)
+            extracted: Extracted = await asyncio.wait_for(asyncio.wrap_future(future), EXTRACTION_TIMEOUT)
+        except BrokenProcessPool:
+            # A worker died (native crash, OOM kill): this page is lost, the crawl is not.
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = self._new_pool()
+            self._fail(item, "extraction worker crashed")
+        except asyncio.TimeoutError:
+            self._fail(item, f"extraction took over {EXTRACTION_TIMEOUT:.0f} s")
+        except Exception as exc:  # trafilatura/lxml on a hostile page
+            self._fail(item, f"extraction failed: {type(exc).__name__}: {exc}")
+        apply_extraction(item, extracted)
+        return item
+
+    def _fail(self, item: ArticleItem, error: str) -> None:
+        self.run.article_failed(item.source, item.url, error)
+        raise DropItem(error)
+
+
+def apply_extraction(item: ArticleItem, extracted: Extracted) -> None:
+    """Fill the item from extraction, falling back to what the listing said."""
+    listed = item.listed
+    item.paragraphs = extracted.paragraphs
+    item.title = extracted.title or listed.title
+    item.author = extracted.author or listed.author
+    item.summary = listed.summary or extracted.description
+    item.html_lang = extracted.html_lang
+    extracted_date = from_iso(extracted.date)
+    # Listings give the time of day; a page's date is often just the day.
+    if listed.published and (extracted_date is None or listed.published.date() == extracted_date.date()):
+        item.published = listed.published
+    else:
+        item.published = extracted_date or listed.published

@@ -1,0 +1,57 @@
+"""Store stage: article, matches and owed alerts in one transaction per article.
+
+An article alerts only when it matched and is fresh: published within ``max_age``
+(an article without a date counts as published now). Older ones are kept, silent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from crawler.items import ArticleItem
+from crawler.state import CrawlRun
+from storage.queries import store_article
+from storage.records import ArticleRecord
+
+
+class StorePipeline:
+    def __init__(self, run: CrawlRun) -> None:
+        self.run = run
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> StorePipeline:
+        return cls(crawler.settings["VIGIA_RUN"])
+
+    def is_fresh(self, item: ArticleItem, now: datetime) -> bool:
+        max_age = self.run.spec.max_age
+        return max_age is None or (item.published or now) >= now - max_age
+
+    def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
+        now = datetime.now(timezone.utc)
+        record = ArticleRecord(
+            canonical_url=item.canonical_url,
+            url=item.url,
+            outlet=item.outlet,
+            source_name=item.source,
+            title=item.title,
+            author=item.author,
+            published_at=item.published,
+            language=item.language,
+            summary=item.summary,
+            text=item.text or None,
+            status=item.status,
+            skip_reason=item.skip_reason,
+            fingerprint=item.fingerprint,
+        )
+        alert = item.status == "matched" and self.is_fresh(item, now)
+        with self.run.sessions.begin() as session:
+            stored = store_article(
+                session, record, item.matches, alert=alert, default_channel=self.run.spec.default_channel, now=now
+            )
+        if stored.new:
+            self.run.new += 1
+            self.run.matched += item.status == "matched"
+            self.run.skipped += item.status == "skipped"
+            self.run.alerts_queued += stored.alerts_queued
+        return item

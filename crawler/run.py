@@ -1,0 +1,83 @@
+"""Run one crawl of the given sources, in this process, to completion.
+
+vigia/ calls ``run_crawl`` once per process (the daemon starts a subprocess per crawl):
+a Twisted reactor cannot be restarted, and a native crash in lxml must not take the
+daemon down. The spec reaches the spider and pipelines through the ``VIGIA_RUN`` setting.
+
+Extraction workers start by ``forkserver``, which imports the calling script's main
+module in each worker (as ``__mp_main__``): a script calling ``run_crawl`` must keep
+its work under ``if __name__ == "__main__":`` (console-script entry points already do).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from scrapy.crawler import AsyncCrawlerProcess
+from scrapy.settings import Settings
+from sqlalchemy import select
+
+from crawler import settings as default_settings
+from crawler.spec import CrawlProgress, CrawlReport, CrawlSpec
+from crawler.spiders.news import NewsSpider
+from crawler.state import CrawlRun, Validators
+from storage.db import open_database
+from storage.models import Source
+from storage.queries import ensure_sources
+
+
+def run_crawl(spec: CrawlSpec, on_progress: Callable[[CrawlProgress], None] | None = None) -> CrawlReport:
+    """Crawl every source of the spec once; store what is new; report what happened."""
+    engine, sessions = open_database(spec.database_url)
+    try:
+        with sessions.begin() as session:
+            ensure_sources(session, [(source.name, source.type, source.url) for source in spec.sources])
+            validators = {
+                row.name: Validators(etag=row.etag, last_modified=row.last_modified)
+                for row in session.scalars(select(Source).where(Source.name.in_([s.name for s in spec.sources])))
+            }
+        run = CrawlRun(spec=spec, sessions=sessions, validators=validators, on_progress=on_progress)
+        if spec.sources:
+            process = AsyncCrawlerProcess(crawl_settings(spec, run))
+            process.crawl(NewsSpider)
+            process.start()
+        return run.report()
+    finally:
+        engine.dispose()
+
+
+def crawl_settings(spec: CrawlSpec, run: CrawlRun) -> Settings:
+    """crawler.settings with the spec's choices on top."""
+    settings = Settings()
+    settings.setmodule(default_settings, priority="project")
+    overrides: dict[str, Any] = {
+        "VIGIA_RUN": run,
+        "USER_AGENT": spec.user_agent,
+        "DOWNLOAD_TIMEOUT": spec.download_timeout,
+        "DOWNLOAD_MAXSIZE": spec.max_page_bytes,
+        "DOWNLOAD_WARNSIZE": min(spec.max_page_bytes, default_settings.DOWNLOAD_WARNSIZE),
+        "ROBOTSTXT_OBEY": spec.obey_robots,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": spec.concurrency_per_domain,
+        "AUTOTHROTTLE_ENABLED": spec.autothrottle,
+        "RETRY_TIMES": spec.retry_times,
+        "VIGIA_RETRY_AFTER_MAX": spec.retry_after_max,
+        "LOG_LEVEL": spec.log_level,
+    }
+    overrides.update(redis_settings(spec.redis_url))
+    overrides.update(spec.settings)
+    settings.setdict(overrides, priority="cmdline")
+    return settings
+
+
+def redis_settings(redis_url: str | None) -> dict[str, Any]:
+    """scrapy-redis's shared scheduler and dupefilter, only when a Redis URL is given."""
+    if not redis_url:
+        return {}
+    return {
+        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "SCHEDULER_PERSIST": False,
+        "SCHEDULER_FLUSH_ON_START": False,
+        "REDIS_URL": redis_url,
+    }

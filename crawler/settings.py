@@ -1,0 +1,71 @@
+"""Scrapy settings for Vigía: the wiring diagram of the crawl.
+
+``crawler.run.run_crawl`` starts from these and overrides what the ``CrawlSpec``
+says (user agent, timeouts, sizes, politeness, Redis). Kept importable on its own so
+``scrapy`` commands (scrapy.cfg → crawler.settings) see the same wiring.
+"""
+
+from crawler.spec import DEFAULT_USER_AGENT
+
+BOT_NAME = "vigia"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# No open doors: no telnet console, no code-executing remote-control server
+# (Scrapy 2.19 starts one on localhost by default and writes its token to the profile).
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
+# Politeness.
+USER_AGENT = DEFAULT_USER_AGENT
+ROBOTSTXT_OBEY = True
+ROBOTSTXT_PARSER = "scrapy.robotstxt.ProtegoRobotParser"
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+VIGIA_CRAWL_DELAY_CAP = 30.0  # seconds; a larger robots.txt Crawl-delay is cut to this
+VIGIA_RETRY_AFTER_MAX = 30.0  # seconds we are willing to wait on a 429/503 Retry-After
+
+# Limits: a hostile or broken server costs one URL, never the run.
+DOWNLOAD_TIMEOUT = 30
+DNS_TIMEOUT = 15
+# Also bounds the decompressed size: HttpCompressionMiddleware aborts a gzip/deflate/br/zstd
+# body growing past it (gzip bombs), and sitemaps.inflate does the same for .xml.gz files.
+DOWNLOAD_MAXSIZE = 5_000_000
+DOWNLOAD_WARNSIZE = 2_000_000
+REDIRECT_MAX_TIMES = 5
+METAREFRESH_MAXDELAY = 0  # only instant meta refreshes are redirects; "reload every 5 min" is not
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+COOKIES_ENABLED = False
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.CrawlDelayMiddleware": 110,  # right after RobotsTxtMiddleware (100)
+    "crawler.middlewares.RetryAfterMiddleware": 560,  # sees responses before RetryMiddleware (550)
+}
+
+ITEM_PIPELINES = {
+    "crawler.pipelines.extract.ExtractPipeline": 100,
+    "crawler.pipelines.language.LanguagePipeline": 200,
+    "crawler.pipelines.fingerprint.FingerprintPipeline": 300,
+    "crawler.pipelines.match.MatchPipeline": 400,
+    "crawler.pipelines.store.StorePipeline": 500,
+}
+
+EXTENSIONS = {
+    "crawler.extensions.ProgressReporter": 500,
+}
+
+# Only the asyncio reactor: pipelines await asyncio futures (the extraction pool).
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "WARNING"
+
+# scrapy-redis (shared queue and dupefilter for several crawler workers) is switched on
+# by run_crawl only when the spec names a Redis URL; see crawler.run.redis_settings.

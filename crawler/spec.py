@@ -1,0 +1,96 @@
+"""The contract between vigia/ and the crawler: what to crawl, and what came of it.
+
+vigia/ builds a ``CrawlSpec`` from the config and calls ``crawler.run.run_crawl``;
+nothing here imports Scrapy, so the CLI can build specs without loading it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rules import RuleSet
+
+DEFAULT_USER_AGENT = "Vigia/0.1 (+https://github.com/vigia-news/vigia)"
+SOURCE_TYPES = ("rss", "sitemap", "page")
+
+
+@dataclass
+class SourceSpec:
+    """One configured source; ``link_patterns`` are regexes for article URLs on section pages."""
+
+    name: str
+    type: str  # "rss" | "sitemap" | "page"
+    url: str
+    outlet: str
+    link_patterns: list[str] | None = None
+
+
+@dataclass
+class CrawlSpec:
+    """Everything one crawl needs. Older articles than ``max_age`` are stored but never alerted."""
+
+    database_url: str
+    sources: list[SourceSpec]
+    ruleset: RuleSet
+    default_channel: str
+    max_age: timedelta | None = timedelta(days=3)
+    user_agent: str = DEFAULT_USER_AGENT
+    download_timeout: float = 30
+    max_page_bytes: int = 5_000_000
+    refetch: bool = False
+    redis_url: str | None = None
+    obey_robots: bool = True
+    concurrency_per_domain: int = 4
+    autothrottle: bool = True
+    workers: int = 2  # extraction processes
+    # Extensions to the agreed contract (defaults keep it as agreed).
+    retry_times: int = 2
+    retry_after_max: float = 30.0  # a Retry-After longer than this ends the URL instead of waiting
+    max_articles_per_source: int = 1000
+    log_level: str = "WARNING"
+    settings: dict[str, Any] = field(default_factory=dict)  # raw Scrapy overrides, applied last
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> CrawlSpec:
+        # Scrapy deep-copies its settings per crawler; the spec (and its compiled
+        # rule set) is read-only, so every component shares this one instance.
+        return self
+
+
+@dataclass
+class SourceResult:
+    name: str
+    ok: bool
+    not_modified: bool = False
+    error: str | None = None
+    items_listed: int = 0
+
+
+@dataclass
+class CrawlReport:
+    """What a crawl did. ``skipped`` counts articles stored as skipped (not Spanish, no text);
+    ``already_known`` counts listed articles not fetched because they were stored before."""
+
+    sources: list[SourceResult]
+    fetched: int
+    new: int
+    matched: int
+    skipped: int
+    alerts_queued: int
+    errors: list[tuple[str, str, str]]  # (source, url, error)
+    already_known: int = 0
+
+
+@dataclass
+class CrawlProgress:
+    """A snapshot emitted about once a second (and once at the end) for a progress line."""
+
+    fetched: int
+    new: int
+    matched: int
+    errors: int
+    pending: int  # requests scheduled or in flight
+    alerts_queued: int = 0
+    finished: bool = False

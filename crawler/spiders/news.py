@@ -1,0 +1,188 @@
+"""The one spider of a crawl: every configured source, whatever its type.
+
+It routes; parsing lives in network-free modules (``crawler.feeds``,
+``crawler.sitemaps``, ``crawler.links``). Listings are fetched with conditional-GET
+validators; their new articles become page requests, once per canonical URL per run
+and never for an article already stored (unless the spec says refetch).
+One spider for all sources keeps one process pool, one request queue and one
+politeness budget per domain for the whole crawl.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from crawler.canonical_url import canonical_url
+from crawler.errors import ListingError
+from crawler.failures import describe_failure
+from crawler.feeds import parse_feed
+from crawler.items import ArticleItem, ListedArticle
+from crawler.links import article_links
+from crawler.sitemaps import parse_sitemap
+from crawler.state import CrawlRun
+from storage.queries import known_urls
+
+HTML_TYPES = (b"text/html", b"application/xhtml", b"text/plain", b"application/xml", b"text/xml")
+
+
+class NewsSpider(scrapy.Spider):
+    name = "news"
+
+    run: CrawlRun
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.run = crawler.settings["VIGIA_RUN"]
+        return spider
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for source in self.run.spec.sources:
+            yield self.listing_request(source.name, source.url, source.type, conditional=True)
+
+    # Listings -----------------------------------------------------------------
+
+    def listing_request(self, name: str, url: str, kind: str, *, conditional: bool) -> scrapy.Request:
+        headers = {}
+        if conditional:
+            validators = self.run.validators.get(name)
+            if validators and validators.etag:
+                headers["If-None-Match"] = validators.etag
+            if validators and validators.last_modified:
+                headers["If-Modified-Since"] = validators.last_modified
+        callback = {"rss": self.parse_feed, "sitemap": self.parse_sitemap, "page": self.parse_section}[kind]
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self.listing_error,
+            headers=headers,
+            meta={"vigia_source": name, "vigia_conditional": conditional, "handle_httpstatus_list": [304]},
+            dont_filter=True,
+            priority=10,  # listings first: they feed everything else
+        )
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        yield from self.read_listing(response, lambda: parse_feed(response.body, response.url, _headers(response)))
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        def read() -> list[ListedArticle]:
+            sitemap = parse_sitemap(response.body, response.url, self.settings.getint("DOWNLOAD_MAXSIZE"))
+            name = response.meta["vigia_source"]
+            for child in sitemap.sitemaps:
+                children.append(self.listing_request(name, child, "sitemap", conditional=False))
+            return sitemap.articles
+
+        children: list[scrapy.Request] = []
+        yield from self.read_listing(response, read)
+        yield from children
+
+    def parse_section(self, response: Response) -> Iterator[scrapy.Request]:
+        source = self.run.source(response.meta["vigia_source"])
+
+        def read() -> list[ListedArticle]:
+            if not isinstance(response, TextResponse):
+                raise ListingError("section page is not HTML")
+            return article_links(response.text, response.url, source.link_patterns)
+
+        yield from self.read_listing(response, read)
+
+    def read_listing(self, response: Response, read: Any) -> Iterator[scrapy.Request]:
+        name = response.meta["vigia_source"]
+        if response.status == 304:
+            self.run.listing_not_modified(name)
+            return
+        try:
+            listed = read()
+        except ListingError as exc:
+            self.run.listing_failed(name, response.url, str(exc))
+            return
+        if response.meta.get("vigia_conditional"):
+            etag, modified = response.headers.get(b"ETag"), response.headers.get(b"Last-Modified")
+            self.run.listing_ok(
+                name,
+                etag=etag.decode("latin-1") if etag else None,
+                last_modified=modified.decode("latin-1") if modified else None,
+                listed=len(listed),
+            )
+        else:
+            self.run.results[name].items_listed += len(listed)
+        yield from self.article_requests(name, listed)
+
+    def listing_error(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        self.run.listing_failed(request.meta["vigia_source"], request.url, describe_failure(failure))
+
+    # Articles -----------------------------------------------------------------
+
+    def article_requests(self, name: str, listed: Iterable[ListedArticle]) -> Iterator[scrapy.Request]:
+        """Requests for the listed articles not yet seen in this run nor stored before."""
+        fresh: dict[str, ListedArticle] = {}
+        for entry in list(listed)[: self.run.spec.max_articles_per_source]:
+            try:
+                key = canonical_url(entry.url)
+            except ValueError:
+                continue
+            if key not in self.run.scheduled and key not in fresh:
+                fresh[key] = entry
+        known: set[str] = set()
+        if fresh and not self.run.spec.refetch:
+            with self.run.sessions() as session:
+                known = known_urls(session, list(fresh))
+        source = self.run.source(name)
+        for key, entry in fresh.items():
+            self.run.scheduled.add(key)
+            if key in known:
+                self.run.already_known += 1
+                continue
+            yield scrapy.Request(
+                key,
+                callback=self.parse_article,
+                errback=self.article_error,
+                meta={"vigia_source": name, "vigia_outlet": source.outlet, "vigia_key": key, "vigia_listed": entry},
+            )
+
+    def parse_article(self, response: Response) -> Iterator[ArticleItem]:
+        meta = response.meta
+        problem = _not_an_article(response)
+        if problem:
+            self.run.article_failed(meta["vigia_source"], response.url, problem)
+            return
+        self.run.fetched += 1
+        assert isinstance(response, TextResponse)
+        yield ArticleItem(
+            source=meta["vigia_source"],
+            outlet=meta["vigia_outlet"],
+            url=response.url,
+            canonical_url=meta["vigia_key"],
+            html=response.text,
+            listed=meta["vigia_listed"],
+        )
+
+    def article_error(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        self.run.article_failed(request.meta["vigia_source"], request.url, describe_failure(failure))
+
+
+def _headers(response: Response) -> dict[str, str]:
+    return {
+        key.decode("latin-1"): values[-1].decode("latin-1")
+        for key, values in response.headers.items()
+        if values
+    }
+
+
+def _not_an_article(response: Response) -> str | None:
+    """Why this response cannot be an article page, or None."""
+    content_type = (response.headers.get(b"Content-Type") or b"").split(b";")[0].strip().lower()
+    if not response.body.strip():
+        return "empty body"
+    if content_type and not content_type.startswith(HTML_TYPES):
+        return f"not an HTML page ({content_type.decode('latin-1')})"
+    if not isinstance(response, TextResponse) or b"\x00" in response.body[:4096]:
+        return "binary content"
+    return None

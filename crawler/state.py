@@ -1,0 +1,105 @@
+"""One crawl's shared state: the spec, the database, what was seen, and the tally.
+
+The spider and every pipeline stage reach it through the ``VIGIA_RUN`` setting. It is
+shared rather than copied (Scrapy deep-copies settings per crawler) and lives exactly
+as long as one ``run_crawl`` call.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from crawler.spec import CrawlProgress, CrawlReport, CrawlSpec, SourceResult, SourceSpec
+from storage.queries import record_source_error, record_source_success
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Validators:
+    """Conditional-GET validators of a source, from its row."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass
+class CrawlRun:
+    spec: CrawlSpec
+    sessions: sessionmaker[Session]
+    validators: dict[str, Validators] = field(default_factory=dict)
+    on_progress: Callable[[CrawlProgress], None] | None = None
+    results: dict[str, SourceResult] = field(default_factory=dict)
+    scheduled: set[str] = field(default_factory=set)  # canonical URLs requested in this run
+    fetched: int = 0
+    new: int = 0
+    matched: int = 0
+    skipped: int = 0
+    alerts_queued: int = 0
+    already_known: int = 0
+    errors: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.sources = {source.name: source for source in self.spec.sources}
+        for source in self.spec.sources:
+            self.results.setdefault(source.name, SourceResult(name=source.name, ok=True))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> CrawlRun:
+        return self
+
+    def source(self, name: str) -> SourceSpec:
+        return self.sources[name]
+
+    def listing_ok(self, name: str, *, etag: str | None, last_modified: str | None, listed: int) -> None:
+        """A feed or sitemap answered 200 and parsed: keep its validators for next time."""
+        self.results[name].items_listed += listed
+        with self.sessions.begin() as session:
+            record_source_success(session, name, etag=etag, last_modified=last_modified)
+
+    def listing_not_modified(self, name: str) -> None:
+        self.results[name].not_modified = True
+        with self.sessions.begin() as session:
+            record_source_success(session, name, not_modified=True)
+
+    def listing_failed(self, name: str, url: str, error: str) -> None:
+        """The source's feed or sitemap could not be fetched or read: the source failed."""
+        result = self.results[name]
+        result.ok = False
+        result.error = error if result.error is None else result.error
+        self.errors.append((name, url, error))
+        logger.warning("source %s failed: %s: %s", name, url, error)
+        with self.sessions.begin() as session:
+            record_source_error(session, name, f"{url}: {error}")
+
+    def article_failed(self, name: str, url: str, error: str) -> None:
+        """One article URL failed; its source is still healthy."""
+        self.errors.append((name, url, error))
+        logger.info("article failed (%s): %s: %s", name, url, error)
+
+    def progress(self, pending: int, finished: bool = False) -> CrawlProgress:
+        return CrawlProgress(
+            fetched=self.fetched,
+            new=self.new,
+            matched=self.matched,
+            errors=len(self.errors),
+            pending=pending,
+            alerts_queued=self.alerts_queued,
+            finished=finished,
+        )
+
+    def report(self) -> CrawlReport:
+        return CrawlReport(
+            sources=[self.results[source.name] for source in self.spec.sources],
+            fetched=self.fetched,
+            new=self.new,
+            matched=self.matched,
+            skipped=self.skipped,
+            alerts_queued=self.alerts_queued,
+            errors=list(self.errors),
+            already_known=self.already_known,
+        )
