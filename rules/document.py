@@ -7,7 +7,7 @@ conditions, so they are computed lazily, once per field.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from .normalize import fold_with_offsets, to_original
@@ -58,9 +58,12 @@ class FieldView:
         if found is None:
             if unit == "words":
                 found = [m.start() for m in _WORD.finditer(self.folded)]
-            else:
-                pattern = _PARAGRAPH_BREAK if unit == "paragraphs" else _SENTENCE_BREAK
-                found = [0] + [m.end() for m in pattern.finditer(self.folded)]
+            elif unit == "paragraphs":
+                found = [0] + [m.end() for m in _PARAGRAPH_BREAK.finditer(self.folded)]
+            else:  # sentences need the original capitals to see where the next one starts
+                found = [0] + [m.end() for m in _SENTENCE_BREAK.finditer(self.original)]
+                if self.offsets is not None:
+                    found = [bisect_left(self.offsets, position) for position in found]
             self._starts[unit] = found
         return found
 

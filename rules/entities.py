@@ -78,8 +78,8 @@ def parse_entity(raw: Any, file: str, index: int) -> Entity:
 
     name = raw.get("name", entity_id)
     aliases = strings("aliases")
-    if name not in aliases:
-        aliases.insert(0, name)
+    if name not in aliases and name not in raw.get("acronyms", []) and name not in raw.get("short", []):
+        aliases.insert(0, name)  # the canonical name is a full alias unless listed as a cased form
     entity = Entity(entity_id, name, strings("groups"), aliases, strings("short"), strings("acronyms"),
                     strings("titles"))
     for text in entity.aliases + entity.short + entity.acronyms:

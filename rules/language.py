@@ -134,10 +134,10 @@ def parse_rule(raw: Any, file: str, index: int) -> RuleSpec:
     ctx = _Ctx(file, str(rule_id) if rule_id is not None else None)
     if not isinstance(rule_id, str) or not _ID.match(rule_id):
         raise ctx.error("id", "every rule needs an 'id' made of letters, digits, '-', '_' or '.'")
-    unknown = set(raw) - RULE_KEYS - LEAF_KEYS - GROUP_KEYS - {"match"}
+    unknown = set(raw) - RULE_KEYS - LEAF_KEYS - GROUP_KEYS - LEAF_MODIFIERS - {"match"}
     if unknown:
         raise ctx.error(sorted(unknown)[0], f"unknown key (expected one of: {', '.join(sorted(RULE_KEYS | GROUP_KEYS | LEAF_KEYS))})")
-    condition_raw = {k: v for k, v in raw.items() if k in LEAF_KEYS or k in GROUP_KEYS}
+    condition_raw = {k: v for k, v in raw.items() if k in LEAF_KEYS or k in GROUP_KEYS or k in LEAF_MODIFIERS - {"name"}}
     if "match" in raw:
         if condition_raw:
             raise ctx.error("match", "use either 'match:' or condition keys on the rule, not both")
@@ -146,14 +146,27 @@ def parse_rule(raw: Any, file: str, index: int) -> RuleSpec:
         condition_raw = raw["match"]
     if not condition_raw:
         raise ctx.error(None, "the rule has no condition (add terms, all, any, near…)")
+    # Modifiers on the rule itself apply to its term list (in, except, case, weight, min) or,
+    # for `min` without a term list, to its `any` group.
+    modifiers = {k: v for k, v in condition_raw.items() if k in LEAF_MODIFIERS}
+    leaf_keys = [k for k in ("terms", "stems", "entities", "entity_groups", "regex") if k in condition_raw]
+    if modifiers and not leaf_keys and set(modifiers) != {"min"}:
+        raise ctx.error(sorted(set(modifiers) - {"min"})[0], "only allowed next to terms, stems, entities or regex")
+    if "min" in modifiers and not leaf_keys and "any" not in condition_raw:
+        raise ctx.error("min", "only allowed with 'any' or a term list")
     children = []
-    for key in ("terms", "stems", "entities", "entity_groups", "regex"):
-        if key in condition_raw:
-            children.append(_parse_node({key: condition_raw[key]}, key, ctx))
+    if leaf_keys:
+        leaf_raw = {k: condition_raw[k] for k in leaf_keys}
+        leaf_raw.update(modifiers)
+        label_path = leaf_keys[0] if len(leaf_keys) == 1 else "terms"
+        children.append(_parse_node(leaf_raw, label_path, ctx))
     for key in ("all", "any", "none", "near"):
         if key in condition_raw:
-            children.append(_parse_node({key: condition_raw[key]}, key, ctx))
-    extra = set(condition_raw) - LEAF_KEYS - GROUP_KEYS
+            group_raw = {key: condition_raw[key]}
+            if key == "any" and "min" in modifiers and not leaf_keys:
+                group_raw["min"] = modifiers["min"]
+            children.append(_parse_node(group_raw, key, ctx))
+    extra = set(condition_raw) - LEAF_KEYS - GROUP_KEYS - LEAF_MODIFIERS
     if extra:
         raise ctx.error(f"match.{sorted(extra)[0]}", "unknown key")
     condition = children[0] if len(children) == 1 and isinstance(children[0], Group) and children[0].op == "all" \
