@@ -214,7 +214,11 @@ def _evaluate_group(node: Group, ctx: DocContext, scope: Scope) -> Outcome:
             return Outcome(False, [], f"{_name(node)}: {passed} of {len(node.children)} members found, {node.min} needed")
         if len(node.children) == 1:
             return Outcome(False, [], reasons[0])
-        return Outcome(False, [], f"{_name(node)}: no term found")
+        if all(isinstance(c, Leaf) for c in node.children):
+            return Outcome(False, [], f"{_name(node)}: no term found")
+        # alternatives that are themselves groups: say why each one failed
+        parts = [f"[{c.label}] {r}" if c.label else r for c, r in zip(node.children, reasons)]
+        return Outcome(False, [], f"{_name(node)}: no alternative matched: " + "; ".join(parts))
     # none
     for child in node.children:
         result = evaluate(child, ctx, scope)
