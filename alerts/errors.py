@@ -1,0 +1,43 @@
+"""Exceptions raised by alerts/: each names the decision the dispatcher takes on it."""
+
+from __future__ import annotations
+
+
+class AlertError(Exception):
+    """Root of every alerts failure."""
+
+
+class SlackError(AlertError):
+    """Slack did not take a message."""
+
+
+class SlackTemporaryError(SlackError):
+    """5xx, a dropped connection or a timeout: back off and try again on a later run."""
+
+
+class SlackRateLimited(SlackTemporaryError):
+    """Still 429 after the client's own retries; ``retry_after`` is Slack's wait in seconds."""
+
+    def __init__(self, retry_after: float, message: str = "ratelimited") -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SlackPermanentError(SlackError):
+    """Slack refused for a reason a retry cannot fix (``code`` is Slack's ``error``)."""
+
+    def __init__(self, code: str, message: str | None = None) -> None:
+        super().__init__(message or code)
+        self.code = code
+
+
+class SlackMessageRejected(SlackPermanentError):
+    """This one message is wrong (too long, bad blocks); others can still go."""
+
+
+class SlackChannelUnusable(SlackPermanentError):
+    """The channel is gone, archived or the bot is not in it: block that channel only."""
+
+
+class SlackAuthError(SlackPermanentError):
+    """The token (or webhook) is invalid or revoked: nothing can be delivered."""

@@ -1,0 +1,212 @@
+"""Outbox queries: which alerts are due, claiming one so no other dispatcher sends it, and
+recording what Slack answered.
+
+A claim is a committed UPDATE from 'pending' to 'sending' that only one worker can win:
+on PostgreSQL the row is first locked with ``FOR UPDATE SKIP LOCKED`` so a second
+dispatcher skips it instead of waiting; on SQLite the conditional UPDATE's row count
+decides. A claim older than STALE_CLAIM (the worker crashed between claim and send) is
+claimable again, so a crash delays an alert, never loses it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import Alert, Article, SlackChannel
+
+STALE_CLAIM = timedelta(minutes=10)
+# Back-off for temporary failures: 30 s, 1 min, 2 min … capped at 1 h, with jitter.
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
+# A workspace-wide block (invalid token) is stored as this channel name.
+ALL_CHANNELS = "*"
+
+
+def claimable(now: datetime, stale_after: timedelta = STALE_CLAIM) -> ColumnElement[bool]:
+    """Pending and due, or 'sending' by a worker that has not come back."""
+    return or_(
+        and_(Alert.status == "pending", or_(Alert.next_attempt_at.is_(None), Alert.next_attempt_at <= now)),
+        and_(Alert.status == "sending", Alert.claimed_at < now - stale_after),
+    )
+
+
+def blocked_channels(session: Session) -> dict[str, str]:
+    """Channel name → the Slack error that blocked it (``*`` means every channel)."""
+    rows = session.execute(select(SlackChannel.name, SlackChannel.blocked_error).where(SlackChannel.blocked_error.is_not(None)))
+    return {name: error for name, error in rows}
+
+
+def due_ids(session: Session, now: datetime, kinds: Sequence[str], stale_after: timedelta = STALE_CLAIM) -> list[int]:
+    """Candidate alert ids in creation order (not yet claimed: see claim())."""
+    blocked = blocked_channels(session)
+    if ALL_CHANNELS in blocked:
+        return []
+    statement = select(Alert.id).where(claimable(now, stale_after), Alert.kind.in_(kinds)).order_by(Alert.id)
+    if blocked:
+        statement = statement.where(Alert.channel.not_in(list(blocked)))
+    return list(session.scalars(statement))
+
+
+def claim(session: Session, alert_id: int, now: datetime, worker: str, stale_after: timedelta = STALE_CLAIM) -> bool:
+    """Try to take one alert for this worker; True if it is ours. Commits."""
+    condition = and_(Alert.id == alert_id, claimable(now, stale_after))
+    if session.get_bind().dialect.name == "postgresql":
+        locked = session.scalar(select(Alert.id).where(condition).with_for_update(skip_locked=True))
+        if locked is None:
+            session.rollback()
+            return False
+    result = session.execute(
+        update(Alert)
+        .where(condition)
+        .values(status="sending", claimed_at=now, claimed_by=worker, attempts=Alert.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return result.rowcount == 1
+
+
+def release(session: Session, alert_id: int) -> None:
+    """Give a claim back untouched (e.g. a copy whose story is not posted yet). Commits."""
+    session.execute(
+        update(Alert)
+        .where(Alert.id == alert_id, Alert.status == "sending")
+        .values(status="pending", claimed_at=None, claimed_by=None, attempts=Alert.attempts - 1)
+    )
+    session.commit()
+
+
+def mark_sent(
+    session: Session,
+    alert_ids: Sequence[int],
+    now: datetime,
+    *,
+    channel_id: str | None,
+    ts: str | None,
+    thread_ts: str | None = None,
+) -> None:
+    """Record Slack's answer at once: the window for a repeat is this commit. Commits."""
+    session.execute(
+        update(Alert)
+        .where(Alert.id.in_(list(alert_ids)))
+        .values(status="sent", sent_at=now, slack_channel_id=channel_id, slack_ts=ts, thread_ts=thread_ts,
+                last_error=None, next_attempt_at=None)
+    )
+    session.commit()
+
+
+def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
+    """Exponential delay for the ``attempts``-th failure, with jitter in [50 %, 100 %]."""
+    exponent = min(max(attempts - 1, 0), 20)
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2**exponent))
+    return ceiling * (0.5 + 0.5 * (rng or random).random())
+
+
+def mark_retry(session: Session, alert_ids: Sequence[int], next_attempt_at: datetime, error: str) -> None:
+    """Back to pending, not before ``next_attempt_at``. Commits."""
+    session.execute(
+        update(Alert)
+        .where(Alert.id.in_(list(alert_ids)))
+        .values(status="pending", next_attempt_at=next_attempt_at, claimed_at=None, claimed_by=None,
+                last_error=error[:2000])
+    )
+    session.commit()
+
+
+def mark_failed(session: Session, alert_ids: Sequence[int], error: str) -> None:
+    session.execute(
+        update(Alert)
+        .where(Alert.id.in_(list(alert_ids)))
+        .values(status="failed", claimed_at=None, claimed_by=None, last_error=error[:2000])
+    )
+    session.commit()
+
+
+def block_channel(session: Session, channel: str, error: str, now: datetime) -> int:
+    """Block a channel (or ``*``: all) and fail its pending alerts; returns how many. Commits."""
+    row = session.get(SlackChannel, channel)
+    if row is None:
+        session.add(SlackChannel(name=channel, blocked_error=error, blocked_at=now))
+    else:
+        row.blocked_error, row.blocked_at = error, now
+    statement = update(Alert).where(Alert.status.in_(["pending", "sending"]))
+    if channel != ALL_CHANNELS:
+        statement = statement.where(Alert.channel == channel)
+    result = session.execute(
+        statement.values(status="failed", claimed_at=None, claimed_by=None, last_error=error)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return result.rowcount
+
+
+def remember_channel_id(session: Session, channel: str, channel_id: str | None) -> None:
+    if not channel_id:
+        return
+    row = session.get(SlackChannel, channel)
+    if row is None:
+        session.add(SlackChannel(name=channel, channel_id=channel_id))
+    elif row.channel_id != channel_id:
+        row.channel_id = channel_id
+    else:
+        return
+    session.commit()
+
+
+def story_alert(session: Session, article_id: int, channel: str) -> Alert | None:
+    """The top-level alert a copy threads under (its story_id names that article)."""
+    return session.scalar(
+        select(Alert).where(Alert.article_id == article_id, Alert.channel == channel, Alert.kind == "story")
+    )
+
+
+def sent_copies(session: Session, parent_article_id: int, channel: str) -> list[Article]:
+    """Articles whose copy alerts are already in the parent's thread, oldest first."""
+    return list(
+        session.scalars(
+            select(Article)
+            .join(Alert, Alert.article_id == Article.id)
+            .where(Alert.story_id == parent_article_id, Alert.channel == channel, Alert.kind == "copy",
+                   Alert.status == "sent")
+            .order_by(Alert.sent_at, Alert.id)
+        )
+    )
+
+
+def listing(session: Session) -> list[tuple[Alert, Article]]:
+    """Pending, sending and failed alerts with their articles, for ``vigia alerts``."""
+    return list(
+        session.execute(
+            select(Alert, Article)
+            .join(Article, Alert.article_id == Article.id)
+            .where(Alert.status.in_(["pending", "sending", "failed"]))
+            .order_by(Alert.id)
+        ).tuples()
+    )
+
+
+def requeue_failed(session: Session) -> tuple[int, int]:
+    """Failed alerts back to pending now and every channel unblocked. Commits."""
+    requeued = session.execute(
+        update(Alert)
+        .where(Alert.status == "failed")
+        .values(status="pending", next_attempt_at=None, attempts=0, claimed_at=None, claimed_by=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    unblocked = session.execute(
+        update(SlackChannel)
+        .where(SlackChannel.blocked_error.is_not(None))
+        .values(blocked_error=None, blocked_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.execute(delete(SlackChannel).where(SlackChannel.name == ALL_CHANNELS))
+    session.commit()
+    return requeued, unblocked
+
+
+def count_by_status(session: Session, status: str) -> int:
+    return session.scalar(select(func.count()).select_from(Alert).where(Alert.status == status)) or 0
