@@ -92,7 +92,7 @@ def store_article(
 
     story_id = article_id
     if record.fingerprint is not None and record.status != "skipped":
-        story_id = find_story(session, record.fingerprint, now - STORY_WINDOW) or article_id
+        story_id = find_story(session, record.fingerprint, record.text, now - STORY_WINDOW) or article_id
     session.execute(update(Article).where(Article.id == article_id).values(story_id=story_id))
 
     for match in matches:

@@ -134,3 +134,26 @@ def test_source_health_is_recorded(db_url: str) -> None:
     with sessions() as session:
         source = session.scalars(select(Source)).one()
         assert (source.consecutive_failures, source.etag, source.url) == (0, None, "http://127.0.0.1/new-feed")
+
+
+WIRE = (
+    "El secretario de Seguridad se reunió este martes con el embajador de Estados Unidos para revisar los avances "
+    "del grupo bilateral de implementación. Ambos acordaron intensificar el intercambio de información sobre el "
+    "tráfico de armas y el trasiego de fentanilo, así como coordinar acciones contra las redes financieras de los "
+    "cárteles. El embajador destacó la cooperación con las autoridades mexicanas."
+)
+
+
+def test_an_edited_copy_with_a_far_fingerprint_still_joins_its_story(db_url: str) -> None:
+    """SimHash distance alone depends on edits; near candidates are confirmed by their text."""
+    _, sessions = open_database(db_url)
+    edited = "Por Redacción. " + WIRE + " La reunión se produjo días antes de una visita oficial."
+    unrelated = "Los productores de tomate pidieron defender sus exportaciones ante posibles cuotas comerciales."
+    with sessions.begin() as session:
+        first = store_article(session, record("https://a.mx/w", fingerprint=0, text=WIRE), [match()], alert=True, default_channel="#s")
+        # 20 differing bits: too far to be sure from the fingerprint, near enough to compare texts.
+        copy = store_article(session, record("https://b.mx/w", fingerprint=(1 << 20) - 1, text=edited), [match()], alert=True, default_channel="#s")
+        near_first = ((1 << 40) - 1) ^ ((1 << 20) - 1)  # 20 bits from the first, 40 from the copy
+        other = store_article(session, record("https://c.mx/w", fingerprint=near_first, text=unrelated), [match()], alert=True, default_channel="#s")
+    assert copy.story_id == first.id
+    assert other.story_id == other.id
