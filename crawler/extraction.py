@@ -15,6 +15,33 @@ LANG_ATTRIBUTE = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3}(?:[
 CONTENT_LANGUAGE = re.compile(
     r"<meta\b[^>]*?http-equiv\s*=\s*[\"']?content-language[\"']?[^>]*?content\s*=\s*[\"']?([A-Za-z-]+)", re.I
 )
+# In-text teasers and calls to action that precision mode keeps: "Lea también: <another
+# story's headline>" would make the matcher fire on a story the page is not about.
+TEASER = re.compile(
+    r"^\W*(lea|lee|leer|vea|ver|mira|le puede|te puede|les puede|puede|también te puede|te recomendamos|"
+    r"recomendamos|relacionad[oa]s?|notas? relacionadas?|más (información|noticias|sobre)|síguenos|siguenos|"
+    r"suscríbete|suscribete|únete|unete|hazte miembro|descarga nuestra|lo más leído|lo mas leido|"
+    r"te sugerimos|quizás te interese|quizá te interese|también lee|también puedes leer)\b",
+    re.I,
+)
+LIST_HEADING = re.compile(r"^\W*(notas? relacionadas?|te recomendamos|lo más leído|lo mas leido|más noticias|relacionad[oa]s)\W*$", re.I)
+
+
+def drop_teasers(paragraphs: list[str]) -> list[str]:
+    """Paragraphs minus teaser lines and the short headline lists under a "related" heading."""
+    kept: list[str] = []
+    in_list = False
+    for paragraph in paragraphs:
+        if LIST_HEADING.match(paragraph):
+            in_list = True
+            continue
+        if in_list and len(paragraph) < 160 and not paragraph.rstrip().endswith((".", "»", '"')):
+            continue
+        in_list = False
+        if TEASER.match(paragraph) and len(paragraph) < 300:
+            continue
+        kept.append(paragraph)
+    return kept
 
 
 @dataclass
@@ -54,7 +81,7 @@ def extract_article(html: str, url: str) -> Extracted:
         return extracted
     data = result.as_dict() if hasattr(result, "as_dict") else dict(result)
     text = data.get("text") or ""
-    extracted.paragraphs = [" ".join(line.split()) for line in text.split("\n") if line.strip()]
+    extracted.paragraphs = drop_teasers([" ".join(line.split()) for line in text.split("\n") if line.strip()])
     extracted.title = _clean(data.get("title"))
     extracted.author = _clean(data.get("author"))
     extracted.date = _clean(data.get("date"))

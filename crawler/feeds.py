@@ -46,8 +46,9 @@ def parse_feed(body: bytes, url: str, headers: Mapping[str, str] | None = None) 
         listed.append(
             ListedArticle(
                 url=link,
-                title=_clean(entry.get("title")),
-                published=from_struct_time(entry.get("published_parsed") or entry.get("updated_parsed")),
+                title=_text_of(entry.get("title")),
+                # dict.get: FeedParserDict.get would alias the two keys with a DeprecationWarning
+                published=from_struct_time(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")),
                 author=_clean(entry.get("author")),
                 summary=_text_of(entry.get("summary")),
                 language=_language(entry.get("language")) or feed_language,
