@@ -1,0 +1,124 @@
+"""The CLI as a user meets it: demo, check, match, sources, help."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vigia.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+def run_cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-cli-test")
+    path = tmp_path / "vigia.yaml"
+    path.write_text(
+        f"""
+database:
+  url: sqlite:///{tmp_path / 'v.db'}
+slack:
+  token: ${{SLACK_BOT_TOKEN}}
+  base_url: http://127.0.0.1:9/api/
+sources:
+  - name: Diario Uno
+    type: rss
+    url: http://127.0.0.1:9/rss.xml
+    every: 30s
+rules:
+  - builtin: mx-us-security
+  - file: agua.yaml
+""",
+        encoding="utf-8",
+    )
+    (tmp_path / "agua.yaml").write_text(
+        """
+rules:
+  - id: agua-mx-us
+    name: Disputas por agua México–EU
+    channel: "#agua"
+    all:
+      - any: ["Tratado de Aguas", "tratado de 1944", "Río Bravo", "Río Colorado"]
+      - any: ["México", "Estados Unidos"]
+    threshold: 2
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_help_lists_every_command() -> None:
+    result = subprocess.run([sys.executable, "-m", "vigia", "--help"], capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0
+    for command in ("demo", "crawl", "run", "check", "match", "db", "alerts", "sources"):
+        assert command in result.stdout
+
+
+def test_check_lists_sources_and_rules(config: Path) -> None:
+    code, out, err = run_cli("check", "--config", str(config))
+    assert code == 0, err
+    assert "Diario Uno (rss, every 30s)" in out
+    assert "mx-us-security -> #monitoreo-seguridad" in out
+    assert "agua-mx-us -> #agua" in out
+
+
+def test_check_names_the_rule_file_rule_and_key(config: Path) -> None:
+    (config.parent / "agua.yaml").write_text("rules:\n  - id: agua-mx-us\n    all: []\n", encoding="utf-8")
+    code, _, err = run_cli("check", "--config", str(config))
+    assert code == 2
+    assert "agua.yaml" in err and "agua-mx-us" in err and "all" in err
+    assert "Traceback" not in err
+
+
+def test_match_explains_the_seed_article(config: Path, tmp_path: Path) -> None:
+    lines = [line.strip() for line in (SHARED / "seed-article.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
+    page = tmp_path / "seed.html"
+    body = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+    page.write_text(
+        f'<html lang="es"><head><meta charset="utf-8"><title>De la Fuente y Rubio fortalecen cooperación en seguridad'
+        f"</title></head><body><article><h1>De la Fuente y Rubio fortalecen cooperación en seguridad</h1>{body}"
+        "</article></body></html>",
+        encoding="utf-8",
+    )
+    code, out, err = run_cli("match", "--config", str(config), str(page))
+    assert code == 0, err
+    assert "MATCH mx-us-security" in out
+    assert re.search(r"Rubio", out) and "language: es" in out
+    assert "no match agua-mx-us" in out  # and it says why the other rule did not match
+
+
+def test_sources_shows_never_crawled_sources(config: Path) -> None:
+    code, out, _ = run_cli("sources", "--config", str(config))
+    assert code == 0
+    assert re.search(r"Diario Uno\s+rss\s+never", out)
+
+
+def test_demo_runs_the_whole_pipeline_offline() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "vigia", "demo"], capture_output=True, text=True, cwd=REPO, timeout=300,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(REPO)},
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    # Three relevant stories, one of them with its syndicated copy in the thread.
+    assert "3 message(s) posted, 1 thread repl(ies)" in out
+    assert "García Harfuch y el embajador Johnson" in out
+    assert "También en" in out
+    # The football, trade, banking and English pages are not alerted.
+    for title in ("El Rubio anota doblete", "Productores de tomate", "Bancos refuerzan", "Mexico and US agree"):
+        assert title not in out
+    assert "articles: 8 fetched, 8 new, 4 matched, 1 skipped" in out
