@@ -260,12 +260,15 @@ def _snippet(story: Story, hits: Sequence[RuleHit]) -> str:
 
 
 def _unique(values: Iterable[str]) -> list[str]:
-    seen: dict[str, None] = {}
+    """First spelling of each value, case-insensitively, in order."""
+    seen: set[str] = set()
+    kept: list[str] = []
     for value in values:
         key = value.strip()
-        if key and key.casefold() not in {k.casefold() for k in seen}:
-            seen[key] = None
-    return list(seen)
+        if key and key.casefold() not in seen:
+            seen.add(key.casefold())
+            kept.append(key)
+    return kept
 
 
 def _byline(story: Story, locale: str) -> str:

@@ -179,14 +179,13 @@ def sent_copies(session: Session, parent_article_id: int, channel: str) -> list[
 
 def listing(session: Session) -> list[tuple[Alert, Article]]:
     """Pending, sending and failed alerts with their articles, for ``vigia alerts``."""
-    return list(
-        session.execute(
-            select(Alert, Article)
-            .join(Article, Alert.article_id == Article.id)
-            .where(Alert.status.in_(["pending", "sending", "failed"]))
-            .order_by(Alert.id)
-        ).tuples()
+    rows = session.execute(
+        select(Alert, Article)
+        .join(Article, Alert.article_id == Article.id)
+        .where(Alert.status.in_(["pending", "sending", "failed"]))
+        .order_by(Alert.id)
     )
+    return [(alert, article) for alert, article in rows]
 
 
 def requeue_failed(session: Session) -> tuple[int, int]:

@@ -38,6 +38,14 @@ def db(db_url: str) -> Iterator[sessionmaker[Session]]:
     engine.dispose()
 
 
+@pytest.fixture
+def sqlite_db(sqlite_url: str) -> Iterator[sessionmaker[Session]]:
+    """For what does not depend on the backend (rendering, client faults): SQLite only, faster."""
+    engine, maker = open_database(sqlite_url)
+    yield maker
+    engine.dispose()
+
+
 @pytest.fixture(autouse=True)
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """The in-call retry waits 0.5 s and more in production; the outbox's back-off is what we test."""
@@ -125,10 +133,10 @@ def test_rules_matching_in_one_channel_alert_once_naming_each(db, slack) -> None
     assert "Regla mx-us-security" in first and "Regla fentanilo" in first and "Reglas" in first
 
 
-def test_injection_title_pings_no_one(db, slack) -> None:
+def test_injection_title_pings_no_one(sqlite_db, slack) -> None:
     evil = "<!channel> <https://evil.example|click> & <@U123>"
-    add(db, "evil", title=evil, outlet="<!here> Diario")
-    deliver_pending(db, settings(slack), now=T0)
+    add(sqlite_db, "evil", title=evil, outlet="<!here> Diario")
+    deliver_pending(sqlite_db, settings(slack), now=T0)
     [message] = slack.messages
     sent = json.dumps(message["blocks"], ensure_ascii=False) + message["text"]
     for raw in ("<!channel>", "<!here>", "<https://evil.example|click>", "<@U123>"):
@@ -136,9 +144,9 @@ def test_injection_title_pings_no_one(db, slack) -> None:
     assert "&lt;!channel&gt; &lt;https://evil.example|click&gt; &amp; &lt;@U123&gt;" in sent
 
 
-def test_english_labels_with_locale_en(db, slack) -> None:
-    add(db, "en")
-    deliver_pending(db, settings(slack, locale="en"), now=T0)
+def test_english_labels_with_locale_en(sqlite_db, slack) -> None:
+    add(sqlite_db, "en")
+    deliver_pending(sqlite_db, settings(slack, locale="en"), now=T0)
     blocks = json.dumps(slack.messages[0]["blocks"], ensure_ascii=False)
     assert "Rule:" in blocks and "Terms:" in blocks and "Regla:" not in blocks
 
@@ -192,15 +200,15 @@ def test_429_on_first_posts_then_success(db, slack) -> None:
     assert statuses[:2] == [429, 429] and statuses[2:] == [200, 200, 200]
 
 
-def test_429_beyond_retries_waits_for_retry_after(db, slack) -> None:
-    add(db, "limited")
+def test_429_beyond_retries_waits_for_retry_after(sqlite_db, slack) -> None:
+    add(sqlite_db, "limited")
     slack.fail_next(3, status=429, retry_after=0)
-    report = deliver_pending(db, settings(slack), now=T0)
+    report = deliver_pending(sqlite_db, settings(slack), now=T0)
     assert (report.sent, report.pending) == (0, 1)
-    [row] = alerts(db)
+    [row] = alerts(sqlite_db)
     assert row.status == "pending" and row.next_attempt_at > T0 and "rate limited" in row.last_error
-    assert deliver_pending(db, settings(slack), now=T0 + timedelta(seconds=5)).sent == 0  # not yet due
-    assert deliver_pending(db, settings(slack), now=T0 + timedelta(hours=1)).sent == 1
+    assert deliver_pending(sqlite_db, settings(slack), now=T0 + timedelta(seconds=5)).sent == 0  # not yet due
+    assert deliver_pending(sqlite_db, settings(slack), now=T0 + timedelta(hours=1)).sent == 1
 
 
 def test_503_for_a_whole_run_then_recovery_delivers_each_once(db, slack) -> None:
@@ -221,29 +229,29 @@ def test_503_for_a_whole_run_then_recovery_delivers_each_once(db, slack) -> None
     assert sorted(titles) == ["Titular s1", "Titular s2", "Titular s3"]
 
 
-def test_backoff_grows_exponentially(db, slack) -> None:
-    add(db, "backoff")
+def test_backoff_grows_exponentially(sqlite_db, slack) -> None:
+    add(sqlite_db, "backoff")
     slack.down()
     delays = []
     now = T0
     for _ in range(4):
-        deliver_pending(db, settings(slack), now=now)
-        [row] = alerts(db)
+        deliver_pending(sqlite_db, settings(slack), now=now)
+        [row] = alerts(sqlite_db)
         delays.append(row.next_attempt_at - now)
         now = row.next_attempt_at
     assert delays[0] <= timedelta(seconds=30) and delays[3] >= timedelta(seconds=120)
     assert delays == sorted(delays)
     slack.up()
-    assert deliver_pending(db, settings(slack), now=now).sent == 1
+    assert deliver_pending(sqlite_db, settings(slack), now=now).sent == 1
 
 
-def test_slack_unreachable_then_back(db, slack) -> None:
-    add(db, "refused")
+def test_slack_unreachable_then_back(sqlite_db, slack) -> None:
+    add(sqlite_db, "refused")
     slack.down(refuse=True)
-    report = deliver_pending(db, settings(slack), now=T0)
+    report = deliver_pending(sqlite_db, settings(slack), now=T0)
     assert (report.sent, report.pending) == (0, 1)
     slack.up()
-    assert deliver_pending(db, settings(slack), now=T0 + timedelta(hours=1)).sent == 1
+    assert deliver_pending(sqlite_db, settings(slack), now=T0 + timedelta(hours=1)).sent == 1
     assert len(slack.messages) == 1
 
 
@@ -324,12 +332,12 @@ def test_hourly_digest_waits_then_lists_stories_by_rule(db, slack) -> None:
     assert len(slack.messages) == 2
 
 
-def test_daily_digest_in_a_timezone(db, slack) -> None:
+def test_daily_digest_in_a_timezone(sqlite_db, slack) -> None:
     daily = {"every": "daily", "at": "08:00", "timezone": "America/Mexico_City"}
-    add(db, "m1", matches=[hit(mode="digest", digest=daily)])  # 09:07 in Mexico City
+    add(sqlite_db, "m1", matches=[hit(mode="digest", digest=daily)])  # 09:07 in Mexico City
     # 08:00 next day in Mexico City is 14:00 UTC.
-    assert deliver_pending(db, settings(slack), now=datetime(2026, 3, 3, 13, 59, tzinfo=timezone.utc)).digests == 0
-    assert deliver_pending(db, settings(slack), now=datetime(2026, 3, 3, 14, 0, tzinfo=timezone.utc)).digests == 1
+    assert deliver_pending(sqlite_db, settings(slack), now=datetime(2026, 3, 3, 13, 59, tzinfo=timezone.utc)).digests == 0
+    assert deliver_pending(sqlite_db, settings(slack), now=datetime(2026, 3, 3, 14, 0, tzinfo=timezone.utc)).digests == 1
 
 
 def test_webhook_mode_lists_copies_in_a_later_message(db, slack) -> None:
@@ -346,11 +354,11 @@ def test_webhook_mode_lists_copies_in_a_later_message(db, slack) -> None:
     assert not slack.calls_to("chat.update") and all(c.method == "webhook" for c in slack.calls)
 
 
-def test_webhook_errors(db, slack) -> None:
-    add(db, "h1")
+def test_webhook_errors(sqlite_db, slack) -> None:
+    add(sqlite_db, "h1")
     hook = SlackSettings(token=None, channel=CHANNEL, webhook_url=slack.webhook_url)
     slack.fail_next(2, status=503)
-    assert deliver_pending(db, hook, now=T0).pending == 1
+    assert deliver_pending(sqlite_db, hook, now=T0).pending == 1
     slack.set_error("no_service")
-    report = deliver_pending(db, hook, now=T0 + timedelta(hours=1))
+    report = deliver_pending(sqlite_db, hook, now=T0 + timedelta(hours=1))
     assert report.failed == 1 and "no_service" in report.errors[0]
