@@ -39,7 +39,8 @@ def run_crawl(spec: CrawlSpec, on_progress: Callable[[CrawlProgress], None] | No
             }
         run = CrawlRun(spec=spec, sessions=sessions, validators=validators, on_progress=on_progress)
         if spec.sources:
-            process = AsyncCrawlerProcess(crawl_settings(spec, run))
+            # The CLI owns logging (format, level, token redaction); Scrapy must not add its own root handler.
+            process = AsyncCrawlerProcess(crawl_settings(spec, run), install_root_handler=False)
             process.crawl(NewsSpider)
             process.start()
         return run.report()
