@@ -39,8 +39,7 @@ def run_crawl(spec: CrawlSpec, on_progress: Callable[[CrawlProgress], None] | No
             }
         run = CrawlRun(spec=spec, sessions=sessions, validators=validators, on_progress=on_progress)
         if spec.sources:
-            # The CLI owns logging (format, level, token redaction); Scrapy must not add its own root handler.
-            process = AsyncCrawlerProcess(crawl_settings(spec, run), install_root_handler=False)
+            process = AsyncCrawlerProcess(crawl_settings(spec, run))
             process.crawl(NewsSpider)
             process.start()
         return run.report()
@@ -64,6 +63,8 @@ def crawl_settings(spec: CrawlSpec, run: CrawlRun) -> Settings:
         "RETRY_TIMES": spec.retry_times,
         "VIGIA_RETRY_AFTER_MAX": spec.retry_after_max,
         "LOG_LEVEL": spec.log_level,
+        # The CLI owns logging (format, level, token redaction); no second, unredacted root handler.
+        "LOG_INSTALL_ROOT_HANDLER": False,
     }
     overrides.update(redis_settings(spec.redis_url))
     overrides.update(spec.settings)

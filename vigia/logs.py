@@ -121,6 +121,8 @@ def setup_logging(fmt: str, level: str, secrets: list[str], stream: TextIO | Non
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     handler.addFilter(SecretRedactor(secrets))
     handler.set_name("vigia")
+    # On the handler too: Scrapy sets its own loggers to DEBUG, which a root level alone lets through.
+    handler.setLevel(level.upper())
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == "vigia"]:
         root.removeHandler(old)
