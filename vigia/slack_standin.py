@@ -147,17 +147,17 @@ class SlackStandIn:
     def messages(self) -> list[dict[str, Any]]:
         """Top-level messages in the order they were posted (current text, after edits)."""
         with self._lock:
-            return [dict(m) for m in self._state.messages if not m.get("thread_ts")]
+            return [_public(m) for m in self._state.messages if not m.get("thread_ts")]
 
     @property
     def all_messages(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [dict(m) for m in self._state.messages]
+            return [_public(m) for m in self._state.messages]
 
     def replies(self, ts: str) -> list[dict[str, Any]]:
         """The thread replies under the message with this ``ts``, oldest first."""
         with self._lock:
-            return [dict(m) for m in self._state.messages if m.get("thread_ts") == ts]
+            return [_public(m) for m in self._state.messages if m.get("thread_ts") == ts]
 
     @property
     def updates(self) -> list[dict[str, Any]]:
@@ -358,8 +358,17 @@ class SlackStandIn:
         return None
 
     def _print(self, message: dict[str, Any], edited: bool = False) -> None:
-        if self._printer is not None:
-            self._printer(render_message(message, edited=edited))
+        if self._printer is None:
+            return
+        shown = render_message(message, edited=edited)
+        if edited and message.get("_shown"):
+            # An edit prints only what changed, as a reader notices it ("También en" grew).
+            before = set(message["_shown"].splitlines())
+            changed = [line for line in shown.splitlines()[1:] if line and line not in before]
+            self._printer(shown.splitlines()[0] + "\n" + "\n".join(changed or ["  (sin cambios visibles)"]) + "\n")
+        else:
+            self._printer(shown)
+        message["_shown"] = shown
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -407,6 +416,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+
+
+def _public(message: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in message.items() if not k.startswith("_")}
 
 
 def _blocks(value: Any) -> list[dict[str, Any]] | None:
