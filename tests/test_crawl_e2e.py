@@ -141,3 +141,32 @@ def _link(message: dict) -> str:
     found = re.search(r"https?://[^\s|>]+", message["text"])
     assert found, message["text"]
     return found.group(0).split("?")[0]
+
+
+def test_broken_sources_are_named_and_the_good_one_still_alerts(db_url: str, tmp_path: Path) -> None:
+    """A dead host, a feed answering 500 and a good feed: exit 0, errors named, alerts delivered."""
+    from tests.support.news_site import dead_url
+
+    articles = [a for a in load_labelled() if a.relevant and a.language == "es" and not a.group][:3]
+    with NewsSite() as site, SlackStandIn(token=TOKEN) as slack:
+        for article in articles:
+            site.add(article.path, article_page(article))
+        content_type, body = feed("rss", "Bueno", site.base_url, articles)
+        site.add("/good.xml", body, content_type=content_type)
+        site.add_status("/broken.xml", 500)
+        sources = [
+            {"name": "Muerto", "type": "rss", "url": dead_url()},
+            {"name": "Roto", "type": "rss", "url": site.url("/broken.xml")},
+            {"name": "Bueno", "type": "rss", "url": site.url("/good.xml")},
+        ]
+        config = write_config(tmp_path, db_url, slack.url, sources)
+        result = vigia("crawl", "--config", str(config))
+        assert result.returncode == 0, result.stderr + result.stdout
+        assert "sources: 3 (1 ok, 0 unchanged, 2 failed)" in result.stdout
+        assert re.search(r"source Muerto: .*(refused|Connection)", result.stdout, re.I)
+        assert re.search(r"source Roto: .*500", result.stdout)
+        assert sorted(_link(m) for m in slack.messages) == sorted(site.url(a.path) for a in articles)
+
+        health = vigia("sources", "--config", str(config))
+        assert re.search(r"Muerto\s+rss\s+failing", health.stdout)
+        assert re.search(r"Bueno\s+rss\s+ok", health.stdout)
