@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .document import FIELDS
 from .entities import Catalogue, Entity
 from .errors import RuleSyntaxError
 from .language import Group, Leaf, Near, Node, RuleSpec
@@ -48,6 +49,7 @@ class Compiler:
         self.catalogue = catalogue
         self.table = TermTable()
         self.entity_terms: dict[str, EntityTerms] = {}
+        self.entities_by_term: dict[int, list[str]] = {}  # term id -> entities it names
 
     def compile(self, spec: RuleSpec) -> CompiledRule:
         leaves: list[Leaf] = []
@@ -85,9 +87,16 @@ class Compiler:
                 known = ", ".join(sorted(self.catalogue.groups)) or "none"
                 raise RuleSyntaxError(spec.file, spec.id, key, f"unknown entity group {name!r} (known: {known})")
             entity_ids.update(members)
-        for entity_id in entity_ids:
+        leaf.entity_order = tuple(e for e in self.catalogue.entities if e in entity_ids)
+        for entity_id in leaf.entity_order:
             self._register_entity(self.catalogue.entities[entity_id])
         leaf.entity_ids = frozenset(entity_ids)
+        leaf.entity_rank = {e: i for i, e in enumerate(leaf.entity_order)}
+        leaf.field_order = tuple(f for f in FIELDS if leaf.fields is None or f in leaf.fields)
+        leaf.term_rank = {}
+        for position, term_id in enumerate(leaf.term_ids):
+            leaf.term_rank.setdefault(term_id, position)
+        leaf.duplicate_terms = len(leaf.term_rank) < len(leaf.term_ids)
 
     def _register_entity(self, entity: Entity) -> None:
         if entity.id in self.entity_terms:
@@ -97,4 +106,6 @@ class Compiler:
         terms.acronyms = [(self.table.add(a, "exact"), a) for a in entity.acronyms]
         terms.short = [(self.table.add(s, "exact"), s) for s in entity.short]
         terms.all_ids = frozenset(terms.aliases + [t for t, _ in terms.acronyms] + [t for t, _ in terms.short])
+        for term_id in terms.all_ids:
+            self.entities_by_term.setdefault(term_id, []).append(entity.id)
         self.entity_terms[entity.id] = terms

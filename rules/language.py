@@ -77,6 +77,14 @@ class Leaf:
     term_ids: list[int] = field(default_factory=list)
     entity_ids: frozenset[str] = frozenset()
     except_ids: list[int] = field(default_factory=list)
+    # filled by compile, for the matcher: fields and entities in a fixed order (catalogue order,
+    # not set order, so hits and explanations do not change with the hash seed), and the leaf's
+    # term ids as a set with each id's first position in ``term_ids``
+    field_order: tuple[str, ...] = FIELD_NAMES
+    entity_order: tuple[str, ...] = ()
+    entity_rank: dict[str, int] = field(default_factory=dict)
+    term_rank: dict[int, int] = field(default_factory=dict)
+    duplicate_terms: bool = False
 
 
 @dataclass(eq=False)

@@ -45,6 +45,7 @@ class DocContext:
         self._entities: dict[str, list[RawHit]] = {}
         self._leaves: dict[int, list[RawHit]] = {}
         self._spanish: bool | None = None
+        self._present_entities: set[str] | None = None
 
     # -- entities -------------------------------------------------------------------------------
     def entity_hits(self, entity_id: str) -> list[RawHit]:
@@ -88,32 +89,56 @@ class DocContext:
 
     # -- leaves ---------------------------------------------------------------------------------
     def leaf_hits(self, leaf: Leaf) -> list[RawHit]:
+        """Whole-document hits of a leaf: fields in document order, then the leaf's term order
+        (then position), then its entities in catalogue order.  Only the terms and entities
+        present in the document are visited (a leaf may list hundreds)."""
         key = id(leaf)
         found = self._leaves.get(key)
         if found is not None:
             return found
-        fields = leaf.fields or FIELDS
-        if not (leaf.regexes or leaf.entity_ids or leaf.except_ids):
-            term_hits = self.term_hits
-            found = [(name, start, end, tid, None, leaf) for name in fields for tid in leaf.term_ids
-                     for start, end in term_hits[name].get(tid, ())]
-            self._leaves[key] = found
-            return found
         found = []
-        for name in fields:
+        rank = leaf.term_rank
+        for name in leaf.field_order:
             hits = self.term_hits[name]
-            for tid in leaf.term_ids:
-                for start, end in hits.get(tid, ()):
-                    found.append((name, start, end, tid, None, leaf))
+            if hits and rank:
+                if leaf.duplicate_terms:  # a term listed twice reports its hits twice, as listed
+                    present = [tid for tid in leaf.term_ids if tid in hits]
+                elif len(hits) < len(rank):
+                    present = [tid for tid in hits if tid in rank]
+                    if len(present) > 1:
+                        present.sort(key=rank.__getitem__)
+                else:
+                    present = [tid for tid in rank if tid in hits]
+                for tid in present:
+                    found.extend([(name, start, end, tid, None, leaf) for start, end in hits[tid]])
             for pattern in leaf.regexes:
-                for m in pattern.finditer(self.view.fields[name].folded):
-                    if m.end() > m.start() and not self.view.fields[name].is_ignored(m.start()):
+                fv = self.view.fields[name]
+                for m in pattern.finditer(fv.folded):
+                    if m.end() > m.start() and not fv.is_ignored(m.start()):
                         found.append((name, m.start(), m.end(), -1, None, leaf))
-        for entity_id in leaf.entity_ids:
-            found.extend(h[:5] + (leaf,) for h in self.entity_hits(entity_id) if h[0] in fields)
+        if leaf.entity_rank:
+            entity_rank = leaf.entity_rank
+            present_entities = [e for e in self.present_entities() if e in entity_rank]
+            present_entities.sort(key=entity_rank.__getitem__)
+            fields = leaf.field_order
+            for entity_id in present_entities:
+                found.extend(h[:5] + (leaf,) for h in self.entity_hits(entity_id) if h[0] in fields)
         if leaf.except_ids and found:
             found = [h for h in found if not self._excepted(h, leaf.except_ids)]
         self._leaves[key] = found
+        return found
+
+    def present_entities(self) -> set[str]:
+        """Entities one of whose names was found (before case and context checks)."""
+        found = self._present_entities
+        if found is None:
+            by_term = self.compiler.entities_by_term
+            found = set()
+            for term_id in self.present:
+                named = by_term.get(term_id)
+                if named:
+                    found.update(named)
+            self._present_entities = found
         return found
 
     def _excepted(self, hit: RawHit, except_ids: list[int]) -> bool:
