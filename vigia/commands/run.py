@@ -23,11 +23,14 @@ def run_command(config: Config, out: TextIO, err: TextIO) -> int:
     if not config.sources:
         print(f"vigia run: {config.path} lists no sources; add some under `sources:`", file=err)
         return ExitStatus.CONFIG
-    level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
+    # Crawl processes log warnings and errors only (unless debugging): the daemon logs a
+    # summary line per crawl, and Scrapy's INFO stats dumps would drown it.
+    root_level = logging.getLogger().getEffectiveLevel()
+    child_level = "DEBUG" if root_level <= logging.DEBUG else "ERROR" if root_level >= logging.ERROR else "WARNING"
     # A daemon is watched through its log: at the CLI's default (WARNING) it would look idle.
-    if logging.getLogger().getEffectiveLevel() > logging.INFO:
+    if root_level == logging.WARNING:
         logging.getLogger("vigia").setLevel(logging.INFO)
-    daemon = Daemon(config, sessions, delivery_for(sessions), log_format=current_format(), log_level=level)
+    daemon = Daemon(config, sessions, delivery_for(sessions), log_format=current_format(), log_level=child_level)
     return asyncio.run(daemon.run())
 
 

@@ -36,7 +36,8 @@ class HealthEndpoint:
         self.server = await asyncio.start_server(self._serve, self.host, self.port)
         bound = self.server.sockets[0].getsockname()
         self.port = bound[1]
-        log.info("health and metrics at http://%s:%d/healthz and /metrics", self.host, self.port)
+        url = f"http://{self.host}:{self.port}/"
+        log.info("health and metrics at %shealthz and %smetrics", url, url, extra={"url": url})
 
     async def close(self) -> None:
         if self.server is not None:

@@ -1,0 +1,309 @@
+"""`vigia run` as a user runs it: a subprocess against a loopback news site and Slack stand-in.
+
+Each test starts the daemon with a two-second interval, publishes Spanish articles from
+the labelled set (relevant ones the built-in watchlist matches) into a feed, and checks
+what a user would: the Slack channel, the exit status, the log, /healthz and /metrics.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from rules import Document, load_rules
+from tests.support.labelled import LabelledArticle, article_page, feed, load_labelled, stories
+from tests.support.news_site import NewsSite
+from vigia.slack_standin import SlackStandIn
+
+REPO = Path(__file__).resolve().parents[1]
+TOKEN = "xoxb-2024-daemon-test-token-do-not-log"
+GRACE = 6.0
+
+
+def matching_stories() -> list[LabelledArticle]:
+    """One article per story that the built-in watchlist matches, so each is one Slack message."""
+    ruleset = load_rules([{"builtin": "mx-us-security"}], REPO)
+    firsts = [group[0] for group in stories(load_labelled()).values()]
+    return [a for a in firsts if ruleset.match(Document(title=a.title, text="\n\n".join(a.paragraphs)))]
+
+
+ARTICLES = matching_stories()
+
+
+def eventually(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    """Poll until ``check()`` is truthy; fail naming ``what`` otherwise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"after {timeout:g}s still waiting for: {what}")
+
+
+class Outlet:
+    """A news site with one RSS feed whose articles the test publishes one by one."""
+
+    def __init__(self, site: NewsSite, path: str = "/rss.xml") -> None:
+        self.site, self.path = site, path
+        self.published: list[LabelledArticle] = []
+
+    @property
+    def url(self) -> str:
+        return self.site.url(self.path)
+
+    def publish(self, *articles: LabelledArticle, slow: float = 0.0) -> None:
+        for article in articles:
+            if slow:
+                self.site.add_slow(article.path, slow, article_page(article))
+            else:
+                self.site.add(article.path, article_page(article))
+        self.published = list(articles) + self.published
+        content_type, body = feed("rss", "Diario Prueba", self.site.base_url, self.published)
+        self.site.add(self.path, body, content_type=content_type)
+
+
+class Daemon:
+    """`python -m vigia run` in a subprocess, its JSON log lines collected as they come."""
+
+    def __init__(self, config: Path) -> None:
+        self.config = config
+        self.lines: list[dict[str, Any]] = []
+        self.raw: list[str] = []
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self) -> Daemon:
+        self.lines.clear()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "vigia", "run", "--config", str(self.config), "--log-format", "json", "--log-level", "INFO"],
+            cwd=self.config.parent,
+            env={**os.environ, "PYTHONPATH": str(REPO), "SLACK_BOT_TOKEN": TOKEN},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        threading.Thread(target=self._read, args=(self.process,), daemon=True).start()
+        line = eventually(lambda: self.find(lambda e: "health and metrics" in e["message"]), 20, "the daemon to listen")
+        self.base = line["url"]
+        return self
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            self.raw.append(line)
+            try:
+                self.lines.append(json.loads(line))
+            except ValueError:
+                pass
+
+    def find(self, predicate: Callable[[dict[str, Any]], bool]) -> dict[str, Any] | None:
+        return next((entry for entry in list(self.lines) if predicate(entry)), None)
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(self.base + path.lstrip("/"), timeout=5) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    def metric(self, name: str, **labels: str) -> float:
+        """One sample from /metrics, as Prometheus would scrape it (0 when absent)."""
+        for family in text_string_to_metric_families(self.get("/metrics")[1]):
+            for sample in family.samples:
+                if sample.name == name and sample.labels == labels:
+                    return sample.value
+        return 0.0
+
+    def crawls_done(self, source: str) -> float:
+        return sum(self.metric("vigia_crawls_total", source=source, outcome=o) for o in ("ok", "not_modified"))
+
+    def crawl_children(self) -> list[int]:
+        assert self.process is not None
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()]
+
+    def stop(self, timeout: float = GRACE + 4) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    with SlackStandIn(token=TOKEN) as standin:
+        yield standin
+
+
+@pytest.fixture
+def outlet() -> Iterator[Outlet]:
+    with NewsSite() as site:
+        yield Outlet(site)
+
+
+def write_config(tmp_path: Path, slack: SlackStandIn, sources: list[tuple[str, str]], grace: float = GRACE) -> Path:
+    listed = "\n".join(f'  - {{name: "{name}", type: rss, url: "{url}"}}' for name, url in sources)
+    config = tmp_path / "vigia.yaml"
+    config.write_text(
+        f"""database:
+  url: sqlite:///{tmp_path / 'vigia.db'}
+slack:
+  token: ${{SLACK_BOT_TOKEN}}
+  base_url: {slack.url}
+sources:
+{listed}
+crawler:
+  autothrottle: false
+daemon:
+  every: 2s
+  max_every: 2s
+  http: 127.0.0.1:0
+  grace: {grace:g}s
+  crawl_timeout: 60s
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+@pytest.fixture
+def daemon(tmp_path: Path, slack: SlackStandIn, outlet: Outlet) -> Iterator[Daemon]:
+    running = Daemon(write_config(tmp_path, slack, [("Diario Prueba", outlet.url)]))
+    yield running
+    running.kill()
+    print("".join(line for line in running.raw if "vigia" in line or "ERROR" in line or "error" in line))  # shown when a test fails
+
+
+def titles_in(slack: SlackStandIn) -> list[str]:
+    """The stories the channel shows, one entry per top-level message, found by their link."""
+    found = []
+    for message in slack.messages:
+        text = json.dumps(message, ensure_ascii=False)
+        found += [a.title for a in ARTICLES if a.path in text]
+    return found
+
+
+def test_the_shared_labelled_set_gives_enough_matching_stories() -> None:
+    assert len(ARTICLES) >= 4
+
+
+def test_articles_published_while_it_runs_reach_slack(daemon: Daemon, slack: SlackStandIn, outlet: Outlet) -> None:
+    first, second, third = ARTICLES[:3]
+    outlet.publish(first)
+    daemon.start()
+    eventually(lambda: first.title in titles_in(slack), 30, "the first story in Slack")
+
+    outlet.publish(second, third)
+    eventually(lambda: {second.title, third.title} <= set(titles_in(slack)), 30, "the stories published later")
+    assert sorted(titles_in(slack)) == sorted([first.title, second.title, third.title])
+
+    status, body = daemon.get("/healthz")
+    assert (status, body.split(":")[0]) == (200, "ok")
+    # Slack may have the stories before the crawl process has finished and been counted.
+    eventually(
+        lambda: daemon.metric("vigia_articles_total", source="Diario Prueba", stage="matched") == 3, 15, "the crawls counted"
+    )
+    assert daemon.metric("vigia_crawls_total", source="Diario Prueba", outcome="ok") >= 2
+    assert daemon.metric("vigia_alerts_sent_total", kind="story") == 3
+    assert daemon.metric("vigia_source_last_success_timestamp_seconds", source="Diario Prueba") > time.time() - 60
+    assert daemon.metric("vigia_source_consecutive_failures", source="Diario Prueba") == 0
+    assert "vigia_crawl_duration_seconds_bucket" in daemon.get("/metrics")[1]
+    assert daemon.get("/nowhere")[0] == 404
+
+    assert daemon.stop() == 0
+    crawl_lines = [e for e in daemon.lines if e["message"] == "crawl finished"]
+    assert crawl_lines and {"source", "url", "counts", "duration"} <= set(crawl_lines[0])
+    assert not any(TOKEN in line for line in daemon.raw)
+
+
+def test_sigterm_mid_crawl_exits_0_in_grace_and_a_restart_neither_loses_nor_repeats(
+    daemon: Daemon, slack: SlackStandIn, outlet: Outlet
+) -> None:
+    quick, slow = ARTICLES[3], ARTICLES[4 % len(ARTICLES)]
+    outlet.publish(quick)
+    outlet.publish(slow, slow=30)  # its page hangs: the crawl is still running when we stop
+    daemon.start()
+    eventually(lambda: outlet.site.fetched(slow.path), 30, "the crawl to reach the slow page")
+
+    stopped_at = time.monotonic()
+    assert daemon.stop(timeout=GRACE + 5) == 0
+    assert time.monotonic() - stopped_at < GRACE + 1
+
+    outlet.publish(slow)  # the page answers now
+    outlet.publish()
+    daemon.start()
+    eventually(lambda: {quick.title, slow.title} <= set(titles_in(slack)), 30, "both stories in Slack after the restart")
+    crawls = daemon.crawls_done("Diario Prueba")
+    eventually(lambda: daemon.crawls_done("Diario Prueba") > crawls, 20, "one more crawl after both stories went out")
+    assert sorted(titles_in(slack)) == sorted([quick.title, slow.title])
+    assert daemon.stop() == 0
+
+
+def test_a_crawl_killed_with_sigkill_is_reported_and_the_next_tick_runs(
+    daemon: Daemon, slack: SlackStandIn, outlet: Outlet
+) -> None:
+    article = ARTICLES[5 % len(ARTICLES)]
+    outlet.publish(article, slow=30)
+    daemon.start()
+    eventually(lambda: outlet.site.fetched(article.path), 30, "the crawl to reach the slow page")
+    for pid in daemon.crawl_children():
+        os.kill(pid, signal.SIGKILL)
+
+    report = eventually(
+        lambda: daemon.find(lambda e: e.get("outcome") == "crashed" and e.get("source") == "Diario Prueba"),
+        10,
+        "the crash logged against its source",
+    )
+    assert "SIGKILL" in report["message"]
+    assert daemon.metric("vigia_crawls_total", source="Diario Prueba", outcome="crashed") == 1
+
+    outlet.publish(article)  # the page answers now: the next tick gets the story out
+    eventually(lambda: article.title in titles_in(slack), 30, "the story in Slack from the next tick")
+    eventually(
+        lambda: daemon.metric("vigia_source_consecutive_failures", source="Diario Prueba") == 0, 10, "the source to recover"
+    )
+    assert daemon.get("/healthz")[0] == 200
+    assert daemon.stop() == 0
+
+
+def test_sighup_takes_a_valid_config_and_refuses_an_invalid_one(
+    tmp_path: Path, daemon: Daemon, slack: SlackStandIn, outlet: Outlet
+) -> None:
+    first, second = ARTICLES[0], ARTICLES[1]
+    outlet.publish(first)
+    daemon.start()
+    eventually(lambda: first.title in titles_in(slack), 30, "the first story in Slack")
+    assert daemon.process is not None
+
+    good_config = daemon.config.read_text(encoding="utf-8")
+    daemon.config.write_text(good_config.replace("sources:", "sorces:"), encoding="utf-8")
+    daemon.process.send_signal(signal.SIGHUP)
+    refusal = eventually(lambda: daemon.find(lambda e: "reload refused" in e["message"]), 10, "the reload refused")
+    assert "sorces" in refusal["message"] and str(daemon.config) in refusal["message"]
+    assert daemon.get("/healthz")[0] == 200
+
+    with NewsSite() as other_site:
+        other = Outlet(other_site)
+        other.publish(second)
+        write_config(tmp_path, slack, [("Diario Prueba", outlet.url), ("Otro Diario", other.url)])
+        daemon.process.send_signal(signal.SIGHUP)
+        eventually(lambda: daemon.find(lambda e: e["message"] == "config reloaded"), 10, "the reload accepted")
+        eventually(lambda: second.title in titles_in(slack), 30, "the new source's story in Slack")
+        assert daemon.stop() == 0
