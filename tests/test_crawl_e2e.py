@@ -170,3 +170,42 @@ def test_broken_sources_are_named_and_the_good_one_still_alerts(db_url: str, tmp
         health = vigia("sources", "--config", str(config))
         assert re.search(r"Muerto\s+rss\s+failing", health.stdout)
         assert re.search(r"Bueno\s+rss\s+ok", health.stdout)
+
+
+def test_slack_down_keeps_alerts_pending_until_the_next_run(db_url: str, tmp_path: Path) -> None:
+    """Slack unreachable: the crawl stores everything, `vigia alerts` shows the backlog, the next run delivers once."""
+    articles = [a for a in load_labelled() if a.relevant and a.language == "es" and not a.group][:4]
+    with NewsSite() as site, SlackStandIn(token=TOKEN) as slack:
+        for article in articles:
+            site.add(article.path, article_page(article))
+        content_type, body = feed("atom", "Diario", site.base_url, articles)
+        site.add("/atom.xml", body, content_type=content_type)
+        config = write_config(tmp_path, db_url, slack.url, [{"name": "Diario", "type": "rss", "url": site.url("/atom.xml")}])
+
+        slack.down(refuse=True)
+        outage = vigia("crawl", "--config", str(config))
+        assert outage.returncode == 1, outage.stderr + outage.stdout  # something could not be done
+        assert "4 matched" in outage.stdout and "4 pending" in outage.stdout
+
+        backlog = vigia("alerts", "--config", str(config))
+        assert backlog.returncode == 0
+        assert backlog.stdout.count("pending") >= 4
+        for article in articles:
+            assert article.title[:30] in backlog.stdout
+
+        slack.up()
+        # The retry back-off is measured in seconds; the next run after it delivers everything.
+        _age_backoff(db_url)
+        recovery = vigia("crawl", "--config", str(config))
+        assert recovery.returncode == 0, recovery.stderr + recovery.stdout
+        assert sorted(_link(m) for m in slack.messages) == sorted(site.url(a.path) for a in articles)
+        assert len(slack.calls_to("chat.postMessage")) == len(articles)
+
+
+def _age_backoff(db_url: str) -> None:
+    """Make every back-off due now, as if the cron interval had passed."""
+    from sqlalchemy import update
+
+    _, sessions = open_database(db_url)
+    with sessions.begin() as session:
+        session.execute(update(Alert).values(next_attempt_at=None))
