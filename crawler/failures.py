@@ -5,10 +5,22 @@ from __future__ import annotations
 from twisted.internet import error as net_error
 from twisted.python.failure import Failure
 
+from scrapy import exceptions as scrapy_errors
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
+# Scrapy 2.19 wraps Twisted's errors in its own; older versions raise Twisted's.
+SCRAPY_ERRORS = [
+    ("CannotResolveHostError", "DNS lookup failed"),
+    ("DownloadConnectionRefusedError", "connection refused"),
+    ("DownloadTimeoutError", "timed out"),
+    ("DownloadCancelledError", "download cancelled"),
+    ("ResponseDataLossError", "response cut short"),
+    ("DownloadFailedError", "download failed"),
+]
 NETWORK_ERRORS: list[tuple[type[BaseException], str]] = [
+    (getattr(scrapy_errors, name), text) for name, text in SCRAPY_ERRORS if hasattr(scrapy_errors, name)
+] + [
     (net_error.DNSLookupError, "DNS lookup failed"),
     (net_error.ConnectionRefusedError, "connection refused"),
     (net_error.TimeoutError, "timed out"),

@@ -88,9 +88,6 @@ def apply_extraction(item: ArticleItem, extracted: Extracted) -> None:
     item.author = extracted.author or listed.author
     item.summary = listed.summary or extracted.description
     item.html_lang = extracted.html_lang
-    extracted_date = from_iso(extracted.date)
-    # Listings give the time of day; a page's date is often just the day.
-    if listed.published and (extracted_date is None or listed.published.date() == extracted_date.date()):
-        item.published = listed.published
-    else:
-        item.published = extracted_date or listed.published
+    # A feed's or news sitemap's date is explicit metadata with the time of day; the
+    # page's date is trafilatura's best guess (meta tags, the URL, the text), often just a day.
+    item.published = listed.published or from_iso(extracted.date)

@@ -18,6 +18,7 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from crawler.canonical_url import canonical_url
+from crawler.decoding import decode_page
 from crawler.errors import ListingError
 from crawler.failures import describe_failure
 from crawler.feeds import parse_feed
@@ -115,7 +116,7 @@ class NewsSpider(scrapy.Spider):
 
     def listing_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
-        self.run.listing_failed(request.meta["vigia_source"], request.url, describe_failure(failure))
+        self.run.listing_failed(request.meta["vigia_source"], _first_url(request), describe_failure(failure))
 
     # Articles -----------------------------------------------------------------
 
@@ -153,19 +154,25 @@ class NewsSpider(scrapy.Spider):
             self.run.article_failed(meta["vigia_source"], response.url, problem)
             return
         self.run.fetched += 1
-        assert isinstance(response, TextResponse)
+        content_type = response.headers.get(b"Content-Type")
+        _, html = decode_page(response.body, content_type.decode("latin-1") if content_type else None)
         yield ArticleItem(
             source=meta["vigia_source"],
             outlet=meta["vigia_outlet"],
             url=response.url,
             canonical_url=meta["vigia_key"],
-            html=response.text,
+            html=html,
             listed=meta["vigia_listed"],
         )
 
     def article_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
-        self.run.article_failed(request.meta["vigia_source"], request.url, describe_failure(failure))
+        self.run.article_failed(request.meta["vigia_source"], _first_url(request), describe_failure(failure))
+
+
+def _first_url(request: scrapy.Request) -> str:
+    """The URL as listed, before any redirects: what the report and the source row name."""
+    return (request.meta.get("redirect_urls") or [request.url])[0]
 
 
 def _headers(response: Response) -> dict[str, str]:
