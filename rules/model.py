@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Callable
 
 
 @dataclass
@@ -19,6 +20,9 @@ class Hit:
 
 @dataclass
 class RuleMatch:
+    """A rule that matched.  ``snippet``, ``snippet_highlights`` and ``explanation`` may be filled
+    on first read (see :func:`_deferred`): most matches are stored or counted, few are read."""
+
     rule_id: str
     rule_name: str
     score: float
@@ -47,6 +51,45 @@ class RuleMatch:
         values["hits"] = [Hit(**h) for h in values.get("hits", [])]
         values["snippet_highlights"] = [tuple(s) for s in values.get("snippet_highlights", [])]
         return cls(**values)
+
+    def defer(self, fill: Callable[[], tuple[str, list[tuple[int, int]], str]]) -> "RuleMatch":
+        """Compute snippet, highlights and explanation with ``fill()`` when one is first read."""
+        self.__dict__["_fill"] = fill
+        return self
+
+    def _materialise(self) -> None:
+        fill = self.__dict__.pop("_fill", None)
+        if fill is not None:
+            text, highlights, explanation = fill()
+            self.__dict__.update(_snippet=text, _snippet_highlights=highlights, _explanation=explanation)
+
+    def __getstate__(self) -> dict:
+        """Pickle and copy the filled-in values, never the closure that computes them."""
+        self._materialise()
+        return dict(self.__dict__)
+
+
+def _deferred(name: str) -> property:
+    """A dataclass field stored as ``_name`` and computed on first read if the match was deferred.
+    Assigning it (the generated ``__init__`` does) stores the value; assigning after a deferral
+    computes the others first so they are not lost."""
+    private = "_" + name
+
+    def get(self: RuleMatch):
+        if "_fill" in self.__dict__:
+            self._materialise()
+        return self.__dict__[private]
+
+    def set(self: RuleMatch, value) -> None:
+        if "_fill" in self.__dict__:
+            self._materialise()
+        self.__dict__[private] = value
+
+    return property(get, set)
+
+
+for _name in ("snippet", "snippet_highlights", "explanation"):
+    setattr(RuleMatch, _name, _deferred(_name))
 
 
 @dataclass

@@ -101,7 +101,6 @@ class RuleSet:
         outcome = evaluate(rule.condition, ctx)
         if not outcome.passed and not explain_misses:
             return RuleEvaluation(rule.id, False, 0.0, rule.threshold, outcome.reason)
-        per_leaf = leaf_hits_for_rule(rule, ctx)
         gate = list(dict.fromkeys(outcome.hits))
         total, breakdown = score(rule, gate, ctx)
         matched = outcome.passed and total >= rule.threshold
@@ -114,12 +113,18 @@ class RuleSet:
         if not matched:
             return RuleEvaluation(rule.id, False, total, rule.threshold, reason)
         hits = to_hits(gate, ctx)
-        text, highlights = snippet(ctx, gate, hits)
         terms = list(dict.fromkeys(h.term for h in hits if h.kind == "term"))
         entities = list(dict.fromkeys(h.label for h in hits if h.kind == "entity"))
+
+        shown = list(hits)
+
+        def fill() -> tuple[str, list[tuple[int, int]], str]:
+            text, highlights = snippet(ctx, gate, shown)
+            per_leaf = leaf_hits_for_rule(rule, ctx)
+            return text, highlights, explanation(rule, ctx, per_leaf, total, breakdown, True, reason)
+
         match = RuleMatch(rule.id, rule.name, total, rule.threshold, rule.channel, rule.mode, rule.digest,
-                          terms, entities, hits, text, highlights,
-                          explanation(rule, ctx, per_leaf, total, breakdown, True, reason), breakdown)
+                          terms, entities, hits, "", [], "", breakdown).defer(fill)
         return RuleEvaluation(rule.id, True, total, rule.threshold, reason, match)
 
     def explain(self, doc: Document, rule_id: str) -> str:

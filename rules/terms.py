@@ -19,6 +19,8 @@ from .normalize import fold
 _STEMMER = Stemmer.Stemmer("spanish")
 _WORD_AT = re.compile(r"\w+")
 _GAP = re.compile(r"[ \t\-]+")
+_NON_ALNUM = re.compile(r"[\W_]")      # exactly the characters for which str.isalnum() is False
+_WORD_REST = re.compile(r"[^\W_]*")   # the rest of a word: letters and digits
 
 
 def stem_word(word: str) -> str:
@@ -61,19 +63,42 @@ class TermTable:
         return found
 
     def build(self) -> None:
+        """Build the automaton over keys with word-boundary sentinels (see :meth:`Scanner.scan`)."""
         automaton = ahocorasick.Automaton()
-        by_key: dict[str, list[int]] = {}
+        by_key: dict[str, dict[str, list[int]]] = {}
         for term_id, spec in enumerate(self.specs):
-            by_key.setdefault(spec.key, []).append(term_id)
-        for key, ids in by_key.items():
-            automaton.add_word(key, (len(key), tuple(ids)))
+            by_key.setdefault(_automaton_key(spec), {}).setdefault(spec.key, []).append(term_id)
+        for akey, keys in by_key.items():
+            entries = []  # "ee uu" and "ee.uu." share the key " ee uu ": one entry per original key
+            for key, ids in keys.items():
+                trail = 1 if akey.endswith(" ") and key[-1:].isalnum() else 0
+                # A key with spaces or punctuation matched the spaced-out text: confirm it letter for letter.
+                confirm = key if _NON_ALNUM.search(key) else None
+                plain = all(self.specs[i].mode == "exact" and self.specs[i].case is None for i in ids)
+                entries.append((trail, len(key), confirm, plain, tuple(ids)))
+            automaton.add_word(akey, tuple(entries))
         if by_key:
             automaton.make_automaton()
         self.automaton = automaton if by_key else None
 
 
+def _automaton_key(spec: TermSpec) -> str:
+    """The key searched in the spaced-out text: a space before a key that starts with a letter
+    or digit (it must start a word), and after an exact key that ends with one (it must end a word)."""
+    key = spec.key
+    lead = " " if key[:1].isalnum() else ""
+    trail = " " if spec.mode == "exact" and key[-1:].isalnum() else ""
+    return lead + _NON_ALNUM.sub(" ", key) + trail
+
+
 class Scanner:
-    """Finds every term of a table in one folded field; returns ``{term_id: [(start, end), …]}``."""
+    """Finds every term of a table in one folded field; returns ``{term_id: [(start, end), …]}``.
+
+    Word boundaries are checked by the automaton itself: it runs over the folded text with every
+    character that is not a letter or digit turned into a space (same length, so offsets hold) and
+    one space of padding at each end, and keys carry a space where a word boundary is required.
+    Hits inside words are never reported, so the Python loop only sees real candidates.
+    """
 
     def __init__(self, table: TermTable) -> None:
         self.table = table
@@ -88,33 +113,37 @@ class Scanner:
         if automaton is None or not folded:
             return found
         specs = table.specs
-        length = len(folded)
-        for last, (key_len, ids) in automaton.iter(folded):
-            start = last - key_len + 1
-            if start > 0 and folded[start - 1].isalnum():
-                if key_len and folded[start].isalnum():
+        spaced = " " + _NON_ALNUM.sub(" ", folded) + " "
+        for last, entries in automaton.iter(spaced):
+            for trail, key_len, confirm, plain, ids in entries:
+                end = last - trail  # folded offset: spaced index minus the leading pad, plus one
+                start = end - key_len
+                if confirm is not None and folded[start:end] != confirm:
                     continue
-            end = last + 1
-            for term_id in ids:
-                spec = specs[term_id]
-                mode = spec.mode
-                if mode == "exact":
-                    if end < length and folded[end].isalnum() and folded[end - 1].isalnum():
-                        continue
-                    hit_end = end
-                else:
-                    hit_end = end
-                    while hit_end < length and folded[hit_end].isalnum():
-                        hit_end += 1
-                    if mode == "stem":
+                if plain:
+                    for term_id in ids:
+                        spans = found.get(term_id)
+                        if spans is None:
+                            found[term_id] = [(start, end)]
+                        else:
+                            spans.append((start, end))
+                    continue
+                for term_id in ids:
+                    spec = specs[term_id]
+                    mode = spec.mode
+                    if mode == "exact":
+                        hit_end = end
+                    elif mode == "prefix":
+                        hit_end = _WORD_REST.match(folded, end).end()
+                    else:
                         hit_end = self._match_stems(folded, start, spec.stems)
                         if hit_end < 0:
                             continue
-                if spec.case is not None:
-                    o_start, o_end = (start, hit_end) if offsets is None else (offsets[start], offsets[hit_end - 1] + 1)
-                    if original[o_start:o_end] != spec.case:
-                        continue
-                found.setdefault(term_id, []).append((start, hit_end))
+                    if spec.case is not None:
+                        o_start, o_end = (start, hit_end) if offsets is None else (offsets[start], offsets[hit_end - 1] + 1)
+                        if original[o_start:o_end] != spec.case:
+                            continue
+                    found.setdefault(term_id, []).append((start, hit_end))
         return found
 
     def _stem(self, word: str) -> str:
