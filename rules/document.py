@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from itertools import accumulate
 
 from .normalize import fold_with_offsets, to_original
 
@@ -18,6 +19,7 @@ _PARAGRAPH_BREAK = re.compile(r"\n\s*")
 # A sentence ends at . ! ? … (plus closing quotes) followed by space and an opening capital or mark.
 _SENTENCE_BREAK = re.compile(r"[.!?…][\"'»”’)]*\s+(?=[\"'«“¿¡(]?[A-ZÁÉÍÓÚÑÜ0-9])|\n\s*")
 _WORD = re.compile(r"\w+")
+_WORD_SPLIT = re.compile(r"(\w+)")
 
 # Paragraphs that are navigation boxes left in the text ("Lee también: …", "Te puede interesar")
 # are not the article: their words must not make a story match.  Folded-text prefixes.
@@ -57,7 +59,9 @@ class FieldView:
         found = self._starts.get(unit)
         if found is None:
             if unit == "words":
-                found = [m.start() for m in _WORD.finditer(self.folded)]
+                # split on words keeps them at odd indices; summed lengths give their starts
+                parts = _WORD_SPLIT.split(self.folded)
+                found = list(accumulate(map(len, parts), initial=0))[1:-1:2]
             elif unit == "paragraphs":
                 found = [0] + [m.end() for m in _PARAGRAPH_BREAK.finditer(self.folded)]
             else:  # sentences need the original capitals to see where the next one starts

@@ -5,6 +5,8 @@ and proximity windows.  Every result carries the hits that made it pass, or the 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
+from collections import Counter
 from dataclasses import dataclass
 
 from .compile import Compiler, EntityTerms
@@ -153,13 +155,14 @@ class DocContext:
         """Cheap language guard for rules with ``language: es``: Spanish vs English function words."""
         if self._spanish is None:
             sample = " ".join(self.view.fields[n].folded[:3000] for n in FIELDS)
-            words = re.findall(r"[a-zñ]+", sample)
-            spanish = sum(1 for w in words if w in _ES_WORDS)
-            english = sum(1 for w in words if w in _EN_WORDS)
+            counts = Counter(_LETTERS.findall(sample))
+            spanish = sum(counts[w] for w in _ES_WORDS)
+            english = sum(counts[w] for w in _EN_WORDS)
             self._spanish = spanish >= english
         return self._spanish
 
 
+_LETTERS = re.compile(r"[a-zñ]+")
 _ES_WORDS = frozenset("de la el los las que y en del por con para una se al lo como mas pero sus le ya o este esta sin sobre entre tambien fue ha".split())
 _EN_WORDS = frozenset("the of and to in is that for on with as was by at from it an be are has have this which were said".split())
 
@@ -293,27 +296,44 @@ def _evaluate_near(node: Near, ctx: DocContext, scope: Scope) -> Outcome:
 
 def _windows_by_position(child_hits: list[list], fields: dict, unit: str, span: int) -> list:
     """Hits of every window [a, a+span] (in units) where each child has at least one hit."""
-    placed = []  # per child: {field: sorted [(index, hit)]}
+    placed = []  # per child: {field: (sorted unit indices, hits in that order)}
+    anchors: set[tuple[str, int]] = set()
     for hits in child_hits:
         by_field: dict[str, list] = {}
         for hit in hits:
-            by_field.setdefault(hit[0], []).append((fields[hit[0]].unit_index(unit, hit[1]), hit))
-        for items in by_field.values():
-            items.sort(key=lambda item: item[0])
-        placed.append(by_field)
+            name = hit[0]
+            items = by_field.get(name)
+            if items is None:
+                items = by_field[name] = []
+            items.append((bisect_right(fields[name].starts(unit), hit[1]) - 1, hit))
+        sorted_by_field = {}
+        for name, items in by_field.items():
+            items.sort(key=_first)
+            indices = [item[0] for item in items]
+            sorted_by_field[name] = (indices, [item[1] for item in items])
+            anchors.update((name, index) for index in indices)
+        placed.append(sorted_by_field)
     collected: list = []
-    anchors = sorted({(name, item[0]) for by_field in placed for name, items in by_field.items() for item in items})
-    for name, lo in anchors:
+    for name, lo in sorted(anchors):
         hi = lo + span
         window: list = []
         for by_field in placed:
-            inside = [hit for index, hit in by_field.get(name, ()) if lo <= index <= hi]
-            if not inside:
+            entry = by_field.get(name)
+            if entry is None:
                 break
-            window.extend(inside)
+            indices, ordered = entry
+            first = bisect_left(indices, lo)
+            last = bisect_right(indices, hi)
+            if first == last:
+                break
+            window.extend(ordered[first:last])
         else:
             collected.extend(window)
     return collected
+
+
+def _first(item: tuple) -> int:
+    return item[0]
 
 
 def _windows_by_evaluation(node: Near, ctx: DocContext, scope: Scope, child_hits: list[list], unit: str,

@@ -21,6 +21,19 @@ _WORD_AT = re.compile(r"\w+")
 _GAP = re.compile(r"[ \t\-]+")
 _NON_ALNUM = re.compile(r"[\W_]")      # exactly the characters for which str.isalnum() is False
 _WORD_REST = re.compile(r"[^\W_]*")   # the rest of a word: letters and digits
+_SPACE_TABLE = bytes(c if chr(c).isalnum() else 32 for c in range(256))
+_BEYOND_LATIN1 = re.compile(r"[^\x00-\xff]")
+
+
+def spaced_out(folded: str) -> str:
+    """``folded`` with every character that is not a letter or digit replaced by a space, padded
+    with one space at each end.  Usual text goes through latin-1 bytes (one C pass); characters
+    beyond latin-1 that are not letters (“ ” —) become "?" on the way, which is a space anyway."""
+    if _BEYOND_LATIN1.search(folded) is None or not any(c.isalnum() for c in set(_BEYOND_LATIN1.findall(folded))):
+        core = folded.encode("latin-1", "replace").translate(_SPACE_TABLE).decode("latin-1")
+    else:
+        core = _NON_ALNUM.sub(" ", folded)
+    return " " + core + " "
 
 
 def stem_word(word: str) -> str:
@@ -113,7 +126,8 @@ class Scanner:
         if automaton is None or not folded:
             return found
         specs = table.specs
-        spaced = " " + _NON_ALNUM.sub(" ", folded) + " "
+        stem_cache = self._stem_cache
+        spaced = spaced_out(folded)
         for last, entries in automaton.iter(spaced):
             for trail, key_len, confirm, plain, ids in entries:
                 end = last - trail  # folded offset: spaced index minus the leading pad, plus one
@@ -135,6 +149,15 @@ class Scanner:
                         hit_end = end
                     elif mode == "prefix":
                         hit_end = _WORD_REST.match(folded, end).end()
+                    elif len(spec.stems) == 1:  # one word: its stem, memoised by word
+                        word = _WORD_AT.match(folded, start)
+                        hit_end = word.end()
+                        text = word.group()
+                        stem = stem_cache.get(text)
+                        if stem is None:
+                            stem = self._stem(text)
+                        if stem != spec.key:
+                            continue
                     else:
                         hit_end = self._match_stems(folded, start, spec.stems)
                         if hit_end < 0:
