@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from vigia.logs import setup_logging
+from vigia.logs import announce, setup_logging
 
 TOKEN = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
 CONFIGURED = "s3cr3t-webhook-value"
@@ -82,3 +82,15 @@ def test_setting_up_twice_does_not_duplicate_lines(stream: io.StringIO) -> None:
     setup_logging("text", "INFO", [], stream=stream)
     logging.getLogger("vigia").warning("once")
     assert stream.getvalue().count("once") == 1
+
+
+def test_the_daemon_announces_its_own_info_lines_at_the_default_level(stream: io.StringIO) -> None:
+    setup_logging("text", "WARNING", [], stream=stream)
+    announce("vigia")
+    logging.getLogger("vigia.daemon").info("crawl finished")
+    logging.getLogger("scrapy.core.engine").info("Spider opened")
+    try:
+        assert "crawl finished" in stream.getvalue()
+        assert "Spider opened" not in stream.getvalue()
+    finally:
+        logging.getLogger("vigia").setLevel(logging.NOTSET)

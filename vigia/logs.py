@@ -134,6 +134,17 @@ def setup_logging(fmt: str, level: str, secrets: list[str], stream: TextIO | Non
     logging.getLogger("alembic.runtime.migration").setLevel(max(logging.WARNING, root.level))
 
 
+def announce(logger_name: str, level: int = logging.INFO) -> None:
+    """Let one logger through below the handler's level (the daemon's own INFO lines at the default WARNING).
+
+    Other loggers keep the configured level: only ``logger_name`` and its children get louder.
+    """
+    logging.getLogger(logger_name).setLevel(level)
+    for handler in logging.getLogger().handlers:
+        if handler.get_name() == "vigia" and handler.level > level:
+            handler.setLevel(level)
+
+
 def add_secrets(secrets: Iterable[str]) -> None:
     """Redact more values from now on (a reloaded config may carry a new token)."""
     for handler in logging.getLogger().handlers:

@@ -14,7 +14,7 @@ from vigia.config import Config
 from vigia.daemon.lifecycle import Daemon
 from vigia.database import open_config_database
 from vigia.errors import ExitStatus
-from vigia.logs import current_format
+from vigia.logs import announce, current_format
 
 
 def run_command(config: Config, out: TextIO, err: TextIO) -> int:
@@ -29,7 +29,7 @@ def run_command(config: Config, out: TextIO, err: TextIO) -> int:
     child_level = "DEBUG" if root_level <= logging.DEBUG else "ERROR" if root_level >= logging.ERROR else "WARNING"
     # A daemon is watched through its log: at the CLI's default (WARNING) it would look idle.
     if root_level == logging.WARNING:
-        logging.getLogger("vigia").setLevel(logging.INFO)
+        announce("vigia")
     daemon = Daemon(config, sessions, delivery_for(sessions), log_format=current_format(), log_level=child_level)
     return asyncio.run(daemon.run())
 
