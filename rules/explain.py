@@ -38,6 +38,20 @@ def score(rule: CompiledRule, gate_hits: list, ctx: DocContext) -> tuple[float, 
     return round(sum(item["points"] for item in breakdown), 3), breakdown
 
 
+def score_total(rule: CompiledRule, gate_hits: list, ctx: DocContext) -> float:
+    """The total of :func:`score` alone (the verdict needs no breakdown), with the same keys and
+    summed in the same order, so the two always agree to the last digit."""
+    best: dict = {}
+    weights = rule.weights
+    fields = ctx.view.fields
+    for name, start, end, _tid, entity_id, leaf in gate_hits:
+        key = ("entity", entity_id) if entity_id else fields[name].folded[start:end]
+        points = leaf.weight * weights.get(name, 1.0)
+        if points > best.get(key, -1.0):
+            best[key] = points
+    return round(sum(sorted(best.values(), reverse=True)), 3)
+
+
 def entity_name(ctx: DocContext, entity_id: str) -> str:
     return ctx.compiler.entity_terms[entity_id].entity.name
 

@@ -20,8 +20,8 @@ class Hit:
 
 @dataclass
 class RuleMatch:
-    """A rule that matched.  ``snippet``, ``snippet_highlights`` and ``explanation`` may be filled
-    on first read (see :func:`_deferred`): most matches are stored or counted, few are read."""
+    """A rule that matched.  The evidence fields (:data:`DEFERRED`: terms, hits, snippet,
+    explanation…) may be filled on first read, see :meth:`defer`; to the reader they are plain fields."""
 
     rule_id: str
     rule_name: str
@@ -52,21 +52,25 @@ class RuleMatch:
         values["snippet_highlights"] = [tuple(s) for s in values.get("snippet_highlights", [])]
         return cls(**values)
 
-    def defer(self, fill: Callable[[], tuple[str, list[tuple[int, int]], str]]) -> "RuleMatch":
-        """Compute snippet, highlights and explanation with ``fill()`` when one is first read."""
+    def defer(self, fill: Callable[[], dict]) -> "RuleMatch":
+        """Compute the evidence fields (:data:`DEFERRED`) with ``fill()`` when one is first read."""
         self.__dict__["_fill"] = fill
         return self
 
     def _materialise(self) -> None:
         fill = self.__dict__.pop("_fill", None)
         if fill is not None:
-            text, highlights, explanation = fill()
-            self.__dict__.update(_snippet=text, _snippet_highlights=highlights, _explanation=explanation)
+            self.__dict__.update({"_" + name: value for name, value in fill().items()})
 
     def __getstate__(self) -> dict:
         """Pickle and copy the filled-in values, never the closure that computes them."""
         self._materialise()
         return dict(self.__dict__)
+
+
+# What a match found, as opposed to which rule and how much it scored: built on first read, since
+# most matches are only counted or routed, and `to_dict()` (what is stored) reads them all.
+DEFERRED = ("terms", "entities", "hits", "snippet", "snippet_highlights", "explanation", "score_breakdown")
 
 
 def _deferred(name: str) -> property:
@@ -88,7 +92,7 @@ def _deferred(name: str) -> property:
     return property(get, set)
 
 
-for _name in ("snippet", "snippet_highlights", "explanation"):
+for _name in DEFERRED:
     setattr(RuleMatch, _name, _deferred(_name))
 
 

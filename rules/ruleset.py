@@ -5,7 +5,7 @@ from __future__ import annotations
 from .compile import CompiledRule, Compiler
 from .document import DocView, Document
 from .language import Leaf, Near, Node
-from .explain import explanation, leaf_hits_for_rule, score, snippet, to_hits
+from .explain import explanation, leaf_hits_for_rule, score, score_total, snippet, to_hits
 from .matcher import DocContext, evaluate
 from .model import RuleEvaluation, RuleMatch
 from .terms import Scanner
@@ -102,7 +102,7 @@ class RuleSet:
         if not outcome.passed and not explain_misses:
             return RuleEvaluation(rule.id, False, 0.0, rule.threshold, outcome.reason)
         gate = list(dict.fromkeys(outcome.hits))
-        total, breakdown = score(rule, gate, ctx)
+        total = score_total(rule, gate, ctx)
         matched = outcome.passed and total >= rule.threshold
         if not outcome.passed:
             reason = outcome.reason
@@ -112,19 +112,22 @@ class RuleSet:
             reason = f"score {total:g} ≥ threshold {rule.threshold:g}"
         if not matched:
             return RuleEvaluation(rule.id, False, total, rule.threshold, reason)
-        hits = to_hits(gate, ctx)
-        terms = list(dict.fromkeys(h.term for h in hits if h.kind == "term"))
-        entities = list(dict.fromkeys(h.label for h in hits if h.kind == "entity"))
 
-        shown = list(hits)
-
-        def fill() -> tuple[str, list[tuple[int, int]], str]:
-            text, highlights = snippet(ctx, gate, shown)
+        def fill() -> dict:
+            _, breakdown = score(rule, gate, ctx)
+            hits = to_hits(gate, ctx)
+            text, highlights = snippet(ctx, gate, hits)
             per_leaf = leaf_hits_for_rule(rule, ctx)
-            return text, highlights, explanation(rule, ctx, per_leaf, total, breakdown, True, reason)
+            return {
+                "terms": list(dict.fromkeys(h.term for h in hits if h.kind == "term")),
+                "entities": list(dict.fromkeys(h.label for h in hits if h.kind == "entity")),
+                "hits": hits, "snippet": text, "snippet_highlights": highlights,
+                "explanation": explanation(rule, ctx, per_leaf, total, breakdown, True, reason),
+                "score_breakdown": breakdown,
+            }
 
         match = RuleMatch(rule.id, rule.name, total, rule.threshold, rule.channel, rule.mode, rule.digest,
-                          terms, entities, hits, "", [], "", breakdown).defer(fill)
+                          [], [], [], "", [], "", []).defer(fill)
         return RuleEvaluation(rule.id, True, total, rule.threshold, reason, match)
 
     def explain(self, doc: Document, rule_id: str) -> str:
