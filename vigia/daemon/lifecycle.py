@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.models import utcnow
 
 from vigia.config import Config, load_config
+from vigia.daemon.config_snapshot import AcceptedConfig, read_config_text
 from vigia.daemon.crawl_job import CrawlJob
 from vigia.daemon.delivery_loop import DeliveryLoop, in_daemon_thread
 from vigia.daemon.http_endpoint import HealthEndpoint
@@ -58,10 +59,13 @@ class Daemon:
         self.sessions = sessions
         self.metrics = DaemonMetrics()
         self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.accepted = AcceptedConfig(config.path)
+        self.accepted.accept(read_config_text(config.path))
         self.supervisor = Supervisor(
             CrawlCommand(config.path, log_format, log_level),
             timeout=config.daemon.crawl_timeout.total_seconds(),
             grace=config.daemon.grace.total_seconds(),
+            config_path=self.accepted.for_crawl,
         )
         self.delivery = DeliveryLoop(lambda: deliver(self.config), self.metrics)
         self.job = CrawlJob(lambda: self.config, sessions, self.supervisor, self.delivery, self.metrics, self._reschedule)
@@ -112,7 +116,10 @@ class Daemon:
         """SIGHUP: replace the config if the file on disk is valid, keep the old one otherwise."""
         path = self.config.path
         try:
+            text = read_config_text(path)
             new = await in_daemon_thread(lambda: load_config(path))
+            if read_config_text(path) != text:
+                raise ConfigError(str(path), None, "the file changed while it was being read; send SIGHUP again")
             await in_daemon_thread(lambda: register_sources(self.sessions, new))
         except (VigiaError, OSError) as exc:
             log.error("config reload refused, still running the previous config: %s", exc, extra={"config": str(path)})
@@ -128,6 +135,7 @@ class Daemon:
         add_secrets([new.slack.token or "", new.slack.webhook_url or ""])
         before = self.schedule.names()
         self.config = new
+        self.accepted.accept(text)
         self.supervisor.timeout = new.daemon.crawl_timeout.total_seconds()
         self.supervisor.grace = new.daemon.grace.total_seconds()
         await self._plan_sources(replan=True)
@@ -156,6 +164,7 @@ class Daemon:
         await self.delivery.stop(flush_timeout=max(1.0, started + grace * 0.95 - time.monotonic()))
         if self.endpoint is not None:
             await self.endpoint.close()
+        self.accepted.close()
         log.info("stopped", extra={"duration": time.monotonic() - started})
 
     async def _plan_sources(self, replan: bool = False) -> None:

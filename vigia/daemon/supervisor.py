@@ -20,6 +20,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,8 +60,8 @@ class CrawlCommand:
     log_level: str = "WARNING"
     python: str = sys.executable
 
-    def argv(self, sources: list[str], report_path: Path) -> list[str]:
-        argv = [self.python, "-m", "vigia", "crawl", "--config", str(self.config_path)]
+    def argv(self, sources: list[str], report_path: Path, config_path: Path | None = None) -> list[str]:
+        argv = [self.python, "-m", "vigia", "crawl", "--config", str(config_path or self.config_path)]
         for name in sources:
             argv += ["--source", name]
         argv += ["--no-deliver", "--report-json", str(report_path)]
@@ -71,8 +72,18 @@ class CrawlCommand:
 class Supervisor:
     """Starts crawl processes, enforces their timeout, and stops them all at shutdown."""
 
-    def __init__(self, command: CrawlCommand, *, timeout: float, grace: float, parallel: int = MAX_PARALLEL_CRAWLS) -> None:
+    def __init__(
+        self,
+        command: CrawlCommand,
+        *,
+        timeout: float,
+        grace: float,
+        parallel: int = MAX_PARALLEL_CRAWLS,
+        config_path: Callable[[], Path] | None = None,
+    ) -> None:
+        """``config_path()``, when given, names the config file each new crawl reads."""
         self.command = command
+        self.config_path = config_path
         self.timeout = timeout
         self.grace = grace
         self.running: dict[int, asyncio.subprocess.Process] = {}
@@ -91,7 +102,7 @@ class Supervisor:
     async def _run(self, sources: list[str], report_path: Path) -> CrawlResult:
         started = time.monotonic()
         process = await asyncio.create_subprocess_exec(
-            *self.command.argv(sources, report_path),
+            *self.command.argv(sources, report_path, self.config_path() if self.config_path else None),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,  # the one-off summary; the report file says more
             # Own process group: Ctrl-C in a terminal reaches the daemon, which decides.
