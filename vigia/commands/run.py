@@ -6,11 +6,14 @@ import asyncio
 import logging
 import os
 import socket
+from collections.abc import Callable
 from typing import TextIO
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.dispatcher import DeliveryReport, deliver_pending
 from vigia.config import Config
+from vigia.crawl import load_ruleset, slack_settings
 from vigia.daemon.lifecycle import Daemon
 from vigia.database import open_config_database
 from vigia.errors import ExitStatus
@@ -19,10 +22,11 @@ from vigia.logs import announce, current_format
 
 def run_command(config: Config, out: TextIO, err: TextIO) -> int:
     """Open the database (migrating it), then run the daemon until it is told to stop."""
-    _, sessions = open_config_database(config)
     if not config.sources:
         print(f"vigia run: {config.path} lists no sources; add some under `sources:`", file=err)
         return ExitStatus.CONFIG
+    load_ruleset(config)  # a RuleError here is exit 2 now, not a failure in every crawl later
+    _, sessions = open_config_database(config)
     # Crawl processes log warnings and errors only (unless debugging): the daemon logs a
     # summary line per crawl, and Scrapy's INFO stats dumps would drown it.
     root_level = logging.getLogger().getEffectiveLevel()
@@ -34,14 +38,11 @@ def run_command(config: Config, out: TextIO, err: TextIO) -> int:
     return asyncio.run(daemon.run())
 
 
-def delivery_for(sessions: sessionmaker[Session]):  # type: ignore[no-untyped-def]
+def delivery_for(sessions: sessionmaker[Session]) -> Callable[[Config], DeliveryReport]:
     """The dispatcher call the daemon repeats: deliver what is due with the current Slack settings."""
-    from alerts.dispatcher import deliver_pending
-    from vigia.crawl import slack_settings
-
     worker = f"vigia-run@{socket.gethostname()}:{os.getpid()}"
 
-    def deliver(config: Config):  # type: ignore[no-untyped-def]
+    def deliver(config: Config) -> DeliveryReport:
         return deliver_pending(sessions, slack_settings(config), worker=worker)
 
     return deliver

@@ -17,17 +17,19 @@ import os
 import signal
 import time
 from datetime import timedelta
-from typing import Any
+from collections.abc import Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.models import utcnow
 
+from rules import RuleError
 from vigia.config import Config, load_config
+from vigia.crawl import load_ruleset
 from vigia.daemon.config_snapshot import AcceptedConfig, read_config_text
 from vigia.daemon.crawl_job import CrawlJob
-from vigia.daemon.delivery_loop import DeliveryLoop, in_daemon_thread
+from vigia.daemon.delivery_loop import DeliveryLoop, DeliveryReport, in_daemon_thread
 from vigia.daemon.http_endpoint import HealthEndpoint
 from vigia.daemon.metrics import DaemonMetrics
 from vigia.daemon.schedule import SourceSchedule
@@ -49,7 +51,7 @@ class Daemon:
         self,
         config: Config,
         sessions: sessionmaker[Session],
-        deliver: Any,
+        deliver: Callable[[Config], DeliveryReport],
         *,
         log_format: str = "text",
         log_level: str = "WARNING",
@@ -118,10 +120,11 @@ class Daemon:
         try:
             text = read_config_text(path)
             new = await in_daemon_thread(lambda: load_config(path))
+            await in_daemon_thread(lambda: load_ruleset(new))  # broken rules would fail every crawl
             if read_config_text(path) != text:
                 raise ConfigError(str(path), None, "the file changed while it was being read; send SIGHUP again")
             await in_daemon_thread(lambda: register_sources(self.sessions, new))
-        except (VigiaError, OSError) as exc:
+        except (VigiaError, RuleError, OSError) as exc:
             log.error("config reload refused, still running the previous config: %s", exc, extra={"config": str(path)})
             return
         except Exception as exc:  # the database, say: same answer, keep running
