@@ -24,6 +24,9 @@ TEASER = re.compile(
     r"te sugerimos|quizás te interese|quizá te interese|también lee|también puedes leer)\b",
     re.I,
 )
+# A byline as the page prints it: "Por EFE", "By AP", "Por: Redacción". The alert prints
+# "Por {author}", so the lead word is dropped ("Porfirio", "Byron" keep theirs).
+BYLINE_LEAD = re.compile(r"^(?:por|by)\b\s*:?\s*", re.I)
 LIST_HEADING = re.compile(r"^\W*(notas? relacionadas?|te recomendamos|lo más leído|lo mas leido|más noticias|relacionad[oa]s)\W*$", re.I)
 
 
@@ -61,21 +64,23 @@ def declared_language(html: str) -> str | None:
     return found.group(1) if found else None
 
 
+# What the crawl asks of trafilatura (bench/crawl.py times bare trafilatura with these too).
+TRAFILATURA_OPTIONS = dict(
+    with_metadata=True,
+    favor_precision=True,
+    include_comments=False,
+    include_tables=False,
+    include_images=False,
+    include_links=False,
+    deduplicate=False,
+)
+
+
 def extract_article(html: str, url: str) -> Extracted:
     """Run trafilatura on one page. Called in a worker process."""
     from trafilatura import bare_extraction
 
-    result = bare_extraction(
-        html,
-        url=url,
-        with_metadata=True,
-        favor_precision=True,
-        include_comments=False,
-        include_tables=False,
-        include_images=False,
-        include_links=False,
-        deduplicate=False,
-    )
+    result = bare_extraction(html, url=url, **TRAFILATURA_OPTIONS)
     extracted = Extracted(html_lang=declared_language(html))
     if result is None:
         return extracted
@@ -83,7 +88,7 @@ def extract_article(html: str, url: str) -> Extracted:
     text = data.get("text") or ""
     extracted.paragraphs = drop_teasers([" ".join(line.split()) for line in text.split("\n") if line.strip()])
     extracted.title = _clean(data.get("title"))
-    extracted.author = _clean(data.get("author"))
+    extracted.author = clean_author(data.get("author"))
     extracted.date = _clean(data.get("date"))
     extracted.description = _clean(data.get("description"))
     return extracted
@@ -92,6 +97,16 @@ def extract_article(html: str, url: str) -> Extracted:
 def warm_up() -> None:
     """Import trafilatura in a fresh worker before real pages arrive."""
     extract_article("<html><body><p>hola</p></body></html>", "http://localhost/")
+
+
+def clean_author(value: object) -> str | None:
+    """trafilatura's author field without a leading "Por"/"By" on any of its names
+    ("Por EFE; Ana Pérez" → "EFE; Ana Pérez")."""
+    text = _clean(value)
+    if text is None:
+        return None
+    names = [BYLINE_LEAD.sub("", name.strip()) for name in text.split(";")]
+    return "; ".join(name for name in names if name) or None
 
 
 def _clean(value: object) -> str | None:

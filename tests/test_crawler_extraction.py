@@ -92,6 +92,32 @@ def test_teasers_are_dropped() -> None:
     assert drop_teasers(paragraphs) == [paragraphs[0], paragraphs[-1]]
 
 
+@pytest.mark.parametrize(
+    ("author", "expected"),
+    [
+        ("Por EFE", "EFE"),
+        ("By AP", "AP"),
+        ("POR: Redacción", "Redacción"),
+        ("Por EFE; Por Ana Pérez", "EFE; Ana Pérez"),
+        ("Porfirio Díaz", "Porfirio Díaz"),  # a name, not a byline word
+        ("Byron Smith", "Byron Smith"),
+        ("Por", None),
+        (None, None),
+    ],
+)
+def test_byline_word_is_dropped_from_the_author(author: str | None, expected: str | None) -> None:
+    """The alert prints "Por {author}": a page's "Por EFE" must not become "Por Por EFE"."""
+    from crawler.extraction import clean_author
+
+    assert clean_author(author) == expected
+
+
+def test_extracted_author_has_no_byline_word() -> None:
+    body = "".join(f"<p>El Senado aprobó la reforma número {n} con amplia mayoría, dijo el presidente de la mesa.</p>" for n in range(8))
+    html = f'<html lang="es"><head><title>Reforma</title><meta name="author" content="Por EFE"></head><body><article>{body}</article></body></html>'
+    assert extract_article(html, "https://www.example.mx/politica/reforma").author == "EFE"
+
+
 def test_declared_language() -> None:
     assert declared_language('<!DOCTYPE html><html class="x" lang="es-MX"><head>') == "es-MX"
     assert declared_language("<html><head><meta http-equiv='Content-Language' content='pt-BR'>") == "pt-BR"
