@@ -123,6 +123,7 @@ def main() -> None:
     print(f"vigia run, every {args.every:g}s, {len(published_at)} stories published at random times, {len(seen_at)} reached Slack")
     if delays:
         print(f"publication -> Slack: median {statistics.median(delays):.1f}s, max {max(delays):.1f}s")
+        # Negative: the story was published just before a poll and arrived within one interval.
         print(f"beyond the poll interval: median {statistics.median(beyond):.1f}s, max {max(beyond):.1f}s")
     missing = len(published_at) - len(seen_at)
     if missing:
