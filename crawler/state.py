@@ -43,6 +43,9 @@ class CrawlRun:
     alerts_queued: int = 0
     already_known: int = 0
     errors: list[tuple[str, str, str]] = field(default_factory=list)
+    # Validators of listings read in this run, written only when the crawl finishes cleanly.
+    held_validators: dict[str, Validators] = field(default_factory=dict)
+    failed_articles: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.sources = {source.name: source for source in self.spec.sources}
@@ -56,10 +59,16 @@ class CrawlRun:
         return self.sources[name]
 
     def listing_ok(self, name: str, *, etag: str | None, last_modified: str | None, listed: int) -> None:
-        """A feed or sitemap answered 200 and parsed: keep its validators for next time."""
+        """A feed or sitemap answered 200 and parsed: the source is healthy.
+
+        Its validators are held back until ``finish``: saved now, a crawl stopped before
+        its articles are stored (SIGTERM, a timeout, a crash) would leave the next crawl
+        a 304, and those articles would never be seen again.
+        """
         self.results[name].items_listed += listed
+        self.held_validators[name] = Validators(etag=etag, last_modified=last_modified)
         with self.sessions.begin() as session:
-            record_source_success(session, name, etag=etag, last_modified=last_modified)
+            record_source_success(session, name, not_modified=True)
 
     def listing_not_modified(self, name: str) -> None:
         self.results[name].not_modified = True
@@ -79,7 +88,24 @@ class CrawlRun:
     def article_failed(self, name: str, url: str, error: str) -> None:
         """One article URL failed; its source is still healthy."""
         self.errors.append((name, url, error))
+        self.failed_articles[name] = self.failed_articles.get(name, 0) + 1
         logger.info("article failed (%s): %s: %s", name, url, error)
+
+    def finish(self, reason: str) -> None:
+        """Keep the held validators of sources whose every article was dealt with.
+
+        Only a crawl that finished (not one shut down) counts, and a source with a failed
+        article keeps its old validators so the next crawl reads its listing and retries.
+        """
+        if reason != "finished":
+            logger.info("crawl ended early (%s): listings will be read again next time", reason)
+            return
+        with self.sessions.begin() as session:
+            for name, validators in self.held_validators.items():
+                if not self.failed_articles.get(name):
+                    record_source_success(
+                        session, name, etag=validators.etag, last_modified=validators.last_modified
+                    )
 
     def progress(self, pending: int, finished: bool = False) -> CrawlProgress:
         return CrawlProgress(

@@ -114,6 +114,9 @@ class NewsSpider(scrapy.Spider):
             self.run.results[name].items_listed += len(listed)
         yield from self.article_requests(name, listed)
 
+    def closed(self, reason: str) -> None:
+        self.run.finish(reason)
+
     def listing_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         self.run.listing_failed(request.meta["vigia_source"], _first_url(request), describe_failure(failure))
