@@ -1,0 +1,50 @@
+"""Conditional-GET validators are kept only when every listed article was dealt with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from crawler.spec import SourceSpec
+from rules import load_rules
+from storage.db import open_database
+from storage.models import Article, Source
+from tests.support.news_site import NewsSite
+from tests.test_crawler_run import crawl, make_spec
+
+PAGE = "<html lang='es'><body><article><h1>Nota</h1><p>" + "Texto de la nota en español sobre la ciudad. " * 30 + "</p></article></body></html>"
+
+
+def test_a_failed_article_is_retried_because_its_feed_is_read_again(tmp_path: Path) -> None:
+    ruleset = load_rules([{"builtin": "mx-us-security"}], Path("."))
+    database_url = f"sqlite:///{tmp_path / 'v.db'}"
+    with NewsSite() as site:
+        site.add("/2026/11/25/nota-buena", PAGE)
+        site.add_status("/2026/11/25/nota-rota", 500)
+        items = "".join(f"<item><link>{site.url(p)}</link></item>" for p in ("/2026/11/25/nota-buena", "/2026/11/25/nota-rota"))
+        site.add("/rss.xml", f'<rss version="2.0"><channel><title>a</title>{items}</channel></rss>', content_type="application/rss+xml")
+        spec = make_spec(database_url, [SourceSpec("Diario", "rss", site.url("/rss.xml"), "Diario")], ruleset)
+
+        first = crawl(spec)
+        assert first.new == 1 and len(first.errors) == 1
+        _, sessions = open_database(database_url)
+        with sessions() as session:
+            source = session.scalars(select(Source)).one()
+            # Healthy (the feed answered), but no validators: the next crawl must read the feed again.
+            assert (source.consecutive_failures, source.etag) == (0, None)
+
+        site.add("/2026/11/25/nota-rota", PAGE.replace("Nota", "Nota arreglada"))
+        site.clear_log()
+        second = crawl(spec)
+        assert second.new == 1 and not second.errors
+        assert not site.fetched("/2026/11/25/nota-buena")  # stored already: not fetched again
+        assert site.fetched("/2026/11/25/nota-rota")
+        with sessions() as session:
+            assert len(session.scalars(select(Article)).all()) == 2
+            assert session.scalars(select(Source)).one().etag is not None  # now every article is in
+
+        site.clear_log()
+        third = crawl(spec)
+        assert third.sources[0].not_modified
+        assert [r.header("If-None-Match") for r in site.fetched("/rss.xml")] != [None]
