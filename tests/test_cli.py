@@ -122,3 +122,11 @@ def test_demo_runs_the_whole_pipeline_offline() -> None:
     for title in ("El Rubio anota doblete", "Productores de tomate", "Bancos refuerzan", "Mexico and US agree"):
         assert title not in out
     assert "articles: 8 fetched, 8 new, 4 matched, 1 skipped" in out
+
+
+@pytest.mark.parametrize("argv", [["--log-format", "json", "check"], ["check", "--log-format", "json"]])
+def test_global_options_work_before_or_after_the_command(argv: list[str]) -> None:
+    from vigia.cli import build_parser
+
+    args = build_parser().parse_args(argv)
+    assert args.log_format == "json" and args.command == "check"

@@ -18,23 +18,36 @@ from vigia.config import Config, default_path, load_config
 from vigia.errors import ConfigError, ExitStatus, VigiaError
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
+def _add_common_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """--config and logging options, before or after the command name.
+
+    The copies on each command default to SUPPRESS so that ``vigia --log-format json run``
+    keeps the value given before the command instead of the command's default.
+    """
+
+    def default(value: object) -> object:
+        return value if defaults else argparse.SUPPRESS
+
+    parser.add_argument(
         "--config",
         type=Path,
-        default=None,
+        default=default(None),
         metavar="PATH",
         help="config file (default: $VIGIA_CONFIG or ./vigia.yaml)",
     )
-    common.add_argument("--log-format", choices=["text", "json"], default="text", help="log line format")
-    common.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING (default) or ERROR")
+    parser.add_argument("--log-format", choices=["text", "json"], default=default("text"), help="log line format")
+    parser.add_argument("--log-level", default=default("WARNING"), help="DEBUG, INFO, WARNING (default) or ERROR")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    _add_common_options(common, defaults=False)
 
     parser = argparse.ArgumentParser(
         prog="vigia",
         description="Vigía watches Spanish-language news and posts matching stories to Slack.",
-        parents=[common],
     )
+    _add_common_options(parser, defaults=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     demo = commands.add_parser("demo", parents=[common], help="the whole pipeline offline, on loopback")
