@@ -3,7 +3,10 @@
 Syndicated copies (same ``group``) count as one story: the story is predicted relevant when any
 copy matches.  Foreign-language copies are labelled not relevant and must not match.
 
-    python bench/quality.py [--labelled PATH] [--watchlist NAME] [--verbose]
+    python bench/quality.py [--file PATH] [--watchlist NAME] [--verbose]
+
+``--file`` (alias ``--labelled``) defaults to ``../shared/labelled/dev.jsonl``; the held-out set
+written after the watchlist was tuned is ``tests/fixtures/rules/heldout.jsonl``.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ def document(record: dict) -> Document:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--labelled", type=pathlib.Path, default=SHARED / "labelled" / "dev.jsonl")
+    parser.add_argument("--file", "--labelled", dest="labelled", type=pathlib.Path, default=SHARED / "labelled" / "dev.jsonl")
     parser.add_argument("--watchlist", default="mx-us-security")
     parser.add_argument("--verbose", "-v", action="store_true", help="print every article's verdict")
     args = parser.parse_args(argv)
