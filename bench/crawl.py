@@ -1,10 +1,22 @@
-"""What a whole crawl costs beside bare extraction: articles/s and peak memory.
+"""What a whole crawl costs beside bare extraction: pages/s, CPU time and peak memory.
 
 Serves N real pages from ../shared/corpus/articles (Spanish and other languages) on
-loopback behind one RSS feed, times ``run_crawl`` over them (Scrapy, feed parsing,
-extraction pool, language filter, fingerprint, matching, SQLite), then times bare
-trafilatura ``bare_extraction`` on the same pages on one core. Prints figures; asserts
-nothing.
+loopback behind one RSS feed, and measures, each in a fresh subprocess:
+
+- bare trafilatura on one core: ``bare_extraction`` with the crawl's own options
+  (``crawler.extraction.TRAFILATURA_OPTIONS``) on the same pages, decoded as the spider
+  decodes them and passed the URL they are served at;
+- a whole ``run_crawl`` (Scrapy, feed parsing, extraction pool, language filter,
+  fingerprint, matching, SQLite) over them with W extraction workers;
+- the same ``run_crawl`` over an empty feed: its fixed start-up cost (migrations,
+  Scrapy, the fork server importing trafilatura).
+
+CPU time is user + system from ``getrusage``: the crawl's own process plus its children
+(the fork server and the workers it forks; the fork server is stopped and reaped after
+the crawl, so the workers' time reaches the crawl process's ``RUSAGE_CHILDREN``). The
+loopback server runs in this parent process, so its cost is counted in neither.
+On a shared machine wall times move with the load; CPU times much less.
+Prints figures; asserts nothing.
 
     python bench/crawl.py [--pages N] [--workers W]
 """
@@ -13,7 +25,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +36,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
+CONTENT_TYPE = "text/html"  # as the loopback site serves the pages, without a charset
 
 
 def corpus_pages(limit: int) -> list[tuple[str, bytes]]:
@@ -32,92 +47,134 @@ def corpus_pages(limit: int) -> list[tuple[str, bytes]]:
     return pages[:limit]
 
 
-def peak_rss_mb(who: int) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024
+def cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
-def bench_crawl(pages: list[tuple[str, bytes]], workers: int) -> tuple[float, float, float]:
+# Measured in a child process ---------------------------------------------------------
+
+
+def measure_bare(job: dict) -> dict:
+    """trafilatura alone, same options and inputs as the crawl's workers, one core."""
+    from trafilatura import bare_extraction
+
+    from crawler.decoding import decode_page
+    from crawler.extraction import TRAFILATURA_OPTIONS, warm_up
+
+    pages = [(decode_page(Path(file).read_bytes(), CONTENT_TYPE)[1], url) for file, url in job["pages"]]
+    warm_up()  # as each crawl worker does before its first page
+    cpu, started = time.process_time(), time.perf_counter()
+    for html, url in pages:
+        bare_extraction(html, url=url, **TRAFILATURA_OPTIONS)
+    return {
+        "wall": time.perf_counter() - started,
+        "cpu": time.process_time() - cpu,
+        "rss_self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def measure_crawl(job: dict) -> dict:
+    """One run_crawl, in this process, with its CPU time and that of its workers."""
+    import multiprocessing.forkserver
+
     from crawler.run import run_crawl
     from crawler.spec import CrawlSpec, SourceSpec
     from rules import load_rules
-    from support.news_site import NewsSite
 
-    with NewsSite() as site, tempfile.TemporaryDirectory() as tmp:
-        links = []
-        for index, (name, body) in enumerate(pages):
-            path = f"/n/{index}/{name}.html"
-            site.add(path, body, content_type="text/html")
-            links.append(site.url(path))
-        items = "".join(f"<item><title>{i}</title><link>{url}</link></item>" for i, url in enumerate(links))
-        site.add("/rss.xml", f'<rss version="2.0"><channel><title>bench</title>{items}</channel></rss>', content_type="application/rss+xml")
+    with tempfile.TemporaryDirectory() as tmp:
         spec = CrawlSpec(
             database_url=f"sqlite:///{tmp}/bench.db",
-            sources=[SourceSpec("bench", "rss", site.url("/rss.xml"), "Bench")],
+            sources=[SourceSpec("bench", "rss", job["feed"], "Bench")],
             ruleset=load_rules([{"builtin": "mx-us-security"}], REPO),
             default_channel="#bench",
             autothrottle=False,
             concurrency_per_domain=16,
-            workers=workers,
+            workers=job["workers"],
             max_age=None,
         )
-        started = time.perf_counter()
+        cpu_self, started = cpu_seconds(resource.RUSAGE_SELF), time.perf_counter()
         report = run_crawl(spec)
-        elapsed = time.perf_counter() - started
-    print(f"crawl: {report.fetched} fetched, {report.new} new, {report.matched} matched, "
-          f"{report.skipped} skipped, {len(report.errors)} errors")
-    return elapsed, peak_rss_mb(resource.RUSAGE_SELF), peak_rss_mb(resource.RUSAGE_CHILDREN)
+        wall = time.perf_counter() - started
+        cpu_self = cpu_seconds(resource.RUSAGE_SELF) - cpu_self
+        # The pool is shut down; stop the fork server too so that it reaps its workers
+        # and is reaped by us: then RUSAGE_CHILDREN holds the workers' CPU time.
+        multiprocessing.forkserver._forkserver._stop()  # type: ignore[attr-defined]
+    return {
+        "wall": wall,
+        "cpu_self": cpu_self,
+        "cpu_children": cpu_seconds(resource.RUSAGE_CHILDREN),
+        "rss_self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "report": f"{report.fetched} fetched, {report.new} new, {report.matched} matched, "
+        f"{report.skipped} skipped, {len(report.errors)} errors",
+    }
 
 
-def bench_bare(pages: list[tuple[str, bytes]]) -> tuple[float, float]:
-    """trafilatura alone, same options as the crawl, one core, in a fresh process."""
-    import subprocess
-
-    code = (
-        "import sys, time, json, resource\n"
-        "from trafilatura import bare_extraction\n"
-        "from w3lib.encoding import html_to_unicode\n"
-        f"files = {json.dumps([str(p) for p in _page_files(pages)])}\n"
-        "bodies = [html_to_unicode(None, open(f, 'rb').read())[1] for f in files]\n"
-        "t = time.perf_counter()\n"
-        "for b in bodies:\n"
-        "    bare_extraction(b, url='https://example.com/', with_metadata=True, favor_precision=True,\n"
-        "                    include_comments=False, include_tables=False)\n"
-        "print(json.dumps([time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    elapsed, rss = json.loads(out.strip().splitlines()[-1])
-    return elapsed, rss
+def in_child(kind: str, job: dict) -> dict:
+    """Run ``measure_<kind>`` in a fresh interpreter (so nothing else is counted)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(job, handle)
+    try:
+        out = subprocess.run(
+            [sys.executable, __file__, "--measure", kind, handle.name], capture_output=True, text=True
+        )
+    finally:
+        os.unlink(handle.name)
+    if out.returncode:
+        sys.exit(f"bench child ({kind}) failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-_TMP: list[Path] = []
-
-
-def _page_files(pages: list[tuple[str, bytes]]) -> list[Path]:
-    folder = Path(tempfile.mkdtemp(prefix="vigia-bench-"))
-    files = []
-    for index, (name, body) in enumerate(pages):
-        path = folder / f"{index}.html"
-        path.write_bytes(body)
-        files.append(path)
-    return files
+# The parent: serves the pages and prints -----------------------------------------------
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=225)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--measure", nargs=2, metavar=("KIND", "JOB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    pages = corpus_pages(args.pages)
+    if args.measure:
+        kind, job = args.measure
+        print(json.dumps({"bare": measure_bare, "crawl": measure_crawl}[kind](json.loads(Path(job).read_text()))))
+        return
 
-    bare_s, bare_rss = bench_bare(pages)
-    crawl_s, rss_self, rss_children = bench_crawl(pages, args.workers)
+    from support.news_site import NewsSite
+
+    pages = corpus_pages(args.pages)
     n = len(pages)
-    print(f"pages: {n} ({sum(len(b) for _, b in pages) / 1e6:.1f} MB of HTML)")
-    print(f"bare trafilatura, 1 core : {bare_s:6.2f} s  {n / bare_s:7.1f} pages/s  peak RSS {bare_rss:.0f} MB")
-    print(f"whole run_crawl, {args.workers} workers: {crawl_s:6.2f} s  {n / crawl_s:7.1f} pages/s  "
-          f"peak RSS {rss_self:.0f} MB (crawler) + {rss_children:.0f} MB (largest worker)")
-    print(f"crawl vs bare extraction: {100 * (crawl_s - bare_s) / bare_s:+.1f} % wall time "
-          f"(CPU-normalised overhead at {args.workers} workers: {100 * (crawl_s * args.workers - bare_s) / bare_s:+.1f} %)")
+    with NewsSite() as site, tempfile.TemporaryDirectory(prefix="vigia-bench-") as folder:
+        files = []
+        for index, (name, body) in enumerate(pages):
+            path = f"/n/{index}/{name}.html"
+            site.add(path, body, content_type=CONTENT_TYPE)
+            file = Path(folder) / f"{index}.html"
+            file.write_bytes(body)
+            files.append((str(file), site.url(path)))
+        items = "".join(f"<item><title>{i}</title><link>{url}</link></item>" for i, (_, url) in enumerate(files))
+        site.add("/rss.xml", f'<rss version="2.0"><channel><title>bench</title>{items}</channel></rss>', content_type="application/rss+xml")
+        site.add("/empty.xml", '<rss version="2.0"><channel><title>empty</title></channel></rss>', content_type="application/rss+xml")
+
+        load = os.getloadavg()[0]
+        bare = in_child("bare", {"pages": files})
+        empty = in_child("crawl", {"feed": site.url("/empty.xml"), "workers": args.workers})
+        crawl = in_child("crawl", {"feed": site.url("/rss.xml"), "workers": args.workers})
+
+    crawl_cpu = crawl["cpu_self"] + crawl["cpu_children"]
+    fixed_cpu = empty["cpu_self"] + empty["cpu_children"]
+    print(f"pages: {n} ({sum(len(b) for _, b in pages) / 1e6:.1f} MB of HTML); crawl: {crawl['report']}")
+    print(f"machine: {os.cpu_count()} cores, load average {load:.2f} at start (wall times move with it; CPU times much less)")
+    print(f"bare trafilatura, 1 core  : {bare['wall']:6.2f} s wall  {n / bare['wall']:6.1f} pages/s  "
+          f"{bare['cpu']:6.2f} s CPU  peak RSS {bare['rss_self']:.0f} MB")
+    print(f"whole run_crawl, {args.workers} workers: {crawl['wall']:6.2f} s wall  {n / crawl['wall']:6.1f} pages/s  "
+          f"{crawl_cpu:6.2f} s CPU ({crawl['cpu_self']:.2f} crawler + {crawl['cpu_children']:.2f} workers)  "
+          f"peak RSS {crawl['rss_self']:.0f} MB (crawler) + {crawl['rss_children']:.0f} MB (largest worker)")
+    print(f"  of which fixed start-up  : {empty['wall']:6.2f} s wall  {fixed_cpu:6.2f} s CPU "
+          f"({empty['cpu_self']:.2f} crawler + {empty['cpu_children']:.2f} fork server and workers), from a crawl of an empty feed")
+    print(f"crawl vs bare: wall {100 * (crawl['wall'] - bare['wall']) / bare['wall']:+.1f} %; "
+          f"CPU overhead {100 * (crawl_cpu - bare['cpu']) / bare['cpu']:+.1f} % "
+          f"({100 * (crawl_cpu - fixed_cpu - bare['cpu']) / bare['cpu']:+.1f} % without start-up)")
 
 
 if __name__ == "__main__":

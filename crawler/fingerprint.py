@@ -30,11 +30,17 @@ STOPWORDS = frozenset(
 _WORD = re.compile(r"[^\W_]+")
 
 
+def strip_accents(text: str) -> str:
+    """NFKD without the combining marks. The marks to drop are found among the text's
+    distinct characters (a few hundred), not by testing each of its characters."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    marks = {ord(char): None for char in set(decomposed) if unicodedata.combining(char)}
+    return decomposed.translate(marks) if marks else decomposed
+
+
 def normalise(text: str) -> list[str]:
     """Casefolded words without accents (ñ folds to n too: copies agree either way)."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return _WORD.findall(folded)
+    return _WORD.findall(strip_accents(text.casefold()))
 
 
 def features(words: list[str]) -> dict[str, int]:
@@ -56,33 +62,41 @@ def features(words: list[str]) -> dict[str, int]:
     return weights
 
 
+def _digest64(feature: str) -> bytes:
+    """The feature's 64-bit hash, as 8 bytes, least significant first."""
+    return hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest()
+
+
 def _hash64(feature: str) -> int:
-    return int.from_bytes(hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest(), "little")
+    return int.from_bytes(_digest64(feature), "little")
+
+
+# For each bit 0..7, a byte → 1 or 0 table saying whether that bit is set.
+_BIT_OF_BYTE = [bytes(byte >> bit & 1 for byte in range(256)) for bit in range(8)]
 
 
 def simhash(text: str) -> int:
     """The signed 64-bit SimHash of ``text`` (0 for a text without words).
 
-    Bit votes are tallied a byte at a time (8 passes over the features plus a fixed
-    256×8 table) rather than bit by bit, which keeps the pure-Python cost near 1 ms for
-    a typical article.
+    Bit votes are counted by C-level byte operations rather than bit by bit in Python:
+    features of equal weight (most of them weigh 10) are grouped, their 8-byte
+    little-endian hashes joined, and for each byte position and bit the set bits are
+    counted with ``translate`` + ``count``, about 0.1 ms for a typical article.
     """
     weighted = features(normalise(text))
     if not weighted:
         return 0
-    hashes = [(_hash64(feature), weight) for feature, weight in weighted.items()]
+    by_weight: dict[int, list[bytes]] = {}
+    for feature, weight in weighted.items():
+        by_weight.setdefault(weight, []).append(_digest64(feature))
     total_weight = sum(weighted.values())
     totals = [0] * BITS
-    for position in range(BITS // 8):
-        shift = position * 8
-        tally: dict[int, int] = {}
-        for value, weight in hashes:
-            byte = (value >> shift) & 0xFF
-            tally[byte] = tally.get(byte, 0) + weight
-        for byte, count in tally.items():
-            for bit in range(8):
-                if byte >> bit & 1:
-                    totals[shift + bit] += count
+    for weight, digests in by_weight.items():
+        joined = b"".join(digests)
+        for position in range(BITS // 8):
+            column = joined[position::8]  # byte ``position`` of every hash: bits 8*position...
+            for bit, keep in enumerate(_BIT_OF_BYTE):
+                totals[8 * position + bit] += weight * column.translate(keep).count(1)
     result = 0
     for bit, total in enumerate(totals):
         if 2 * total > total_weight:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 
 MIN_WORDS = 25
 MIN_SHARE = 0.05  # Spanish prose runs at ~0.3 of these words; a stray "de" or "la" is not Spanish
@@ -46,25 +47,32 @@ def normalise_tag(tag: str | None) -> str | None:
 
 
 def latin_share(text: str) -> float:
-    letters = [char for char in text if char.isalpha()]
-    if not letters:
-        return 0.0
-    latin = sum(1 for char in letters if "LATIN" in unicodedata.name(char, ""))
-    return latin / len(letters)
+    """Share of the letters that are Latin script. Counted per distinct character: an
+    article has a few hundred, and looking up a character's name is the costly part."""
+    letters = latin = 0
+    for char, count in Counter(text).items():
+        if char.isalpha():
+            letters += count
+            if "LATIN" in unicodedata.name(char, ""):
+                latin += count
+    return latin / letters if letters else 0.0
 
 
 def vote(text: str) -> tuple[str | None, float, int, int]:
     """The language whose function words are most frequent: its share of the words, how many
     distinct function words it used, and the word count."""
-    words = [word.casefold() for word in WORD.findall(text)]
-    if not words:
+    words: Counter[str] = Counter()
+    for word, count in Counter(WORD.findall(text)).items():  # casefold each distinct spelling once
+        words[word.casefold()] += count
+    total = sum(words.values())
+    if not total:
         return None, 0.0, 0, 0
     best, best_hits, best_distinct = None, 0, 0
     for language, stop_words in STOP_WORDS.items():
-        used = [word for word in words if word in stop_words]
-        if len(used) > best_hits:
-            best, best_hits, best_distinct = language, len(used), len(set(used))
-    return best, best_hits / len(words), best_distinct, len(words)
+        used = [words[word] for word in stop_words if word in words]
+        if sum(used) > best_hits:
+            best, best_hits, best_distinct = language, sum(used), len(used)
+    return best, best_hits / total, best_distinct, total
 
 
 def detect_language(text: str, declared: str | None = None, listed: str | None = None) -> str:

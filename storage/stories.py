@@ -37,10 +37,7 @@ def hamming(a: int, b: int) -> int:
 
 def containment(a: str, b: str) -> float:
     """How much of the shorter text's word trigrams the other text has (0..1)."""
-    first, second = _trigrams(a), _trigrams(b)
-    if not first or not second:
-        return 0.0
-    return len(first & second) / min(len(first), len(second))
+    return _containment(_trigrams(a), _trigrams(b))
 
 
 def find_story(
@@ -49,30 +46,57 @@ def find_story(
     """The story id of the closest earlier article seen since ``since``, or None.
 
     A linear scan over recent fingerprints: a few thousand articles a day is the scale
-    of one deployment, and the comparison is one XOR each; texts are loaded only for
-    the few near candidates.
+    of one deployment, and the comparison is one XOR each. Texts are compared only when
+    no fingerprint is within ``max_distance`` (a nearer article always wins), nearest
+    first, until one is a copy; the new text's trigrams are computed once.
     """
     rows = session.execute(
         select(Article.id, Article.story_id, Article.fingerprint)
         .where(Article.fingerprint.is_not(None), Article.first_seen_at >= since, Article.story_id.is_not(None))
         .order_by(Article.id)
     )
-    candidates: list[tuple[int, int, int]] = []
+    close: list[tuple[int, int, int]] = []
+    near: list[tuple[int, int, int]] = []
     for article_id, story_id, other in rows:
         distance = hamming(fingerprint, other)
         if distance <= max_distance:
-            candidates.append((distance, story_id, article_id))
-        elif distance <= CANDIDATE_DISTANCE and text and _same_text(session, article_id, text):
-            candidates.append((distance, story_id, article_id))
-    return min(candidates)[1] if candidates else None
+            close.append((distance, story_id, article_id))
+        elif distance <= CANDIDATE_DISTANCE:
+            near.append((distance, story_id, article_id))
+    if close:
+        return min(close)[1]
+    if not text or not near:
+        return None
+    near.sort()
+    mine = _trigrams(text)
+    for start in range(0, len(near), _TEXT_BATCH):
+        batch = near[start : start + _TEXT_BATCH]
+        ids = [article_id for _, _, article_id in batch]
+        texts = dict(session.execute(select(Article.id, Article.text).where(Article.id.in_(ids))).all())
+        for _distance, story_id, article_id in batch:
+            other = texts.get(article_id)
+            if other and _containment(mine, _trigrams(other)) >= MIN_CONTAINMENT:
+                return story_id
+    return None
 
 
-def _same_text(session: Session, article_id: int, text: str) -> bool:
-    other = session.scalar(select(Article.text).where(Article.id == article_id))
-    return bool(other) and containment(text, other) >= MIN_CONTAINMENT
+# Candidate texts are loaded this many at a time (usually the first batch settles it).
+_TEXT_BATCH = 50
+
+
+def _containment(first: set[tuple[str, str, str]], second: set[tuple[str, str, str]]) -> float:
+    if not first or not second:
+        return 0.0
+    return len(first & second) / min(len(first), len(second))
 
 
 def _trigrams(text: str) -> set[tuple[str, str, str]]:
-    folded = "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
-    words = _WORD.findall(folded)
+    words = _WORD.findall(_fold(text))
     return set(zip(words, words[1:], words[2:]))
+
+
+def _fold(text: str) -> str:
+    """Casefolded, NFKD, without combining marks (found among the distinct characters)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    marks = {ord(char): None for char in set(decomposed) if unicodedata.combining(char)}
+    return decomposed.translate(marks) if marks else decomposed
