@@ -158,12 +158,16 @@ class DocContext:
             counts = Counter(_LETTERS.findall(sample))
             spanish = sum(counts[w] for w in _ES_WORDS)
             english = sum(counts[w] for w in _EN_WORDS)
-            self._spanish = spanish >= english
+            # Portuguese shares most Spanish function words: compare the words only each one has
+            portuguese = sum(counts[w] for w in _PT_ONLY) > sum(counts[w] for w in _ES_ONLY)
+            self._spanish = spanish >= english and not portuguese
         return self._spanish
 
 
 _LETTERS = re.compile(r"[a-zñ]+")
 _ES_WORDS = frozenset("de la el los las que y en del por con para una se al lo como mas pero sus le ya o este esta sin sobre entre tambien fue ha".split())
+_ES_ONLY = frozenset("el los las del y en con una al lo sus le fue tambien pero hay muy".split())
+_PT_ONLY = frozenset("do da dos das em um uma ao aos os com nao e o pelo pela foi mais seu sua tambem".split())
 _EN_WORDS = frozenset("the of and to in is that for on with as was by at from it an be are has have this which were said".split())
 
 

@@ -175,3 +175,13 @@ def test_navigation_boxes_do_not_count():
 def test_builtin_loads(entry):
     rs = load_rules([entry], HERE)
     assert rs.rules[0].id == "mx-us-security"
+
+
+def test_language_es_skips_portuguese_and_english_copies():
+    rs = rules({"id": "fent", "language": "es", "terms": ["fentanilo", "fentanil"]})
+    spanish = "La presidenta de México dijo que conversó con el presidente de Estados Unidos sobre el fentanilo y las armas."
+    portuguese = "A presidente do México disse que conversou com o presidente dos Estados Unidos sobre o fentanil e as armas."
+    english = "The Mexican president said she talked with the US president about fentanyl and the guns that cross the border."
+    assert matched(rs, text=spanish) == ["fent"]
+    assert matched(rs, text=portuguese) == []
+    assert matched(rs, text=english) == []
