@@ -130,3 +130,21 @@ def test_global_options_work_before_or_after_the_command(argv: list[str]) -> Non
 
     args = build_parser().parse_args(argv)
     assert args.log_format == "json" and args.command == "check"
+
+
+def test_match_fetches_a_url_through_the_crawler(config: Path) -> None:
+    from tests.support.labelled import article_page, load_labelled
+    from tests.support.news_site import NewsSite
+
+    article = next(a for a in load_labelled() if a.relevant and a.language == "es" and a.category == "relevant-clear")
+    with NewsSite() as site:
+        site.add(article.path, article_page(article))
+        result = subprocess.run(
+            [sys.executable, "-m", "vigia", "match", "--config", str(config), site.url(article.path)],
+            capture_output=True, text=True, cwd="/", timeout=120,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(REPO), "SLACK_BOT_TOKEN": "xoxb-cli-test"},
+        )
+        requests = site.fetched(article.path)
+    assert result.returncode == 0, result.stderr
+    assert "MATCH mx-us-security" in result.stdout
+    assert requests and requests[0].header("User-Agent").startswith("Vigia/")

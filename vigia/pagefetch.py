@@ -24,8 +24,10 @@ class FetchedPage:
 
 def fetch_page(url: str, user_agent: str, timeout: float, obey_robots: bool = True) -> FetchedPage:
     import scrapy
-    from scrapy.crawler import CrawlerProcess
-    from scrapy.utils.project import get_project_settings
+    from scrapy.crawler import AsyncCrawlerProcess
+    from scrapy.settings import Settings
+
+    from crawler import settings as crawler_settings
 
     results: list[FetchedPage] = []
     failures: list[str] = []
@@ -43,19 +45,23 @@ def fetch_page(url: str, user_agent: str, timeout: float, obey_robots: bool = Tr
         def failed(self, failure):  # type: ignore[no-untyped-def]
             failures.append(f"{failure.type.__name__}: {failure.value}")
 
-    settings = get_project_settings()
+    # crawler.settings, not whatever scrapy.cfg the working directory has: the telnet console
+    # and remote control stay off, and the politeness settings are the crawl's own.
+    settings = Settings()
+    settings.setmodule(crawler_settings, priority="project")
     settings.setdict(
         {
             "USER_AGENT": user_agent,
             "DOWNLOAD_TIMEOUT": timeout,
             "ROBOTSTXT_OBEY": obey_robots,
-            "LOG_ENABLED": False,
+            "LOG_INSTALL_ROOT_HANDLER": False,
             "ITEM_PIPELINES": {},
+            "EXTENSIONS": {},
             "RETRY_TIMES": 1,
         },
         priority="cmdline",
     )
-    process = CrawlerProcess(settings, install_root_handler=False)
+    process = AsyncCrawlerProcess(settings)
     process.crawl(OnePage)
     process.start()
     if results:
