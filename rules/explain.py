@@ -70,14 +70,35 @@ def to_hits(gate_hits: list, ctx: DocContext) -> list[Hit]:
         fv = ctx.view.fields[name]
         o_start, o_end = fv.original_span(start, end)
         key = (name, o_start, o_end)
+        role = "context" if leaf.role == "context" else "decisive"
         if key in out:
+            if role == "decisive":  # a place found by a decisive and a context leaf is decisive
+                out[key].role = role
             continue
         text = fv.original[o_start:o_end]
         if entity_id:
-            out[key] = Hit(name, o_start, o_end, text, "entity", entity_name(ctx, entity_id))
+            out[key] = Hit(name, o_start, o_end, text, "entity", entity_name(ctx, entity_id), role)
         else:
-            out[key] = Hit(name, o_start, o_end, text, "term", leaf.label)
+            out[key] = Hit(name, o_start, o_end, text, "term", leaf.label, role)
     return sorted(out.values(), key=lambda h: (_FIELD_ORDER[h.field], h.start))
+
+
+def term_list(gate_hits: list, ctx: DocContext) -> list[str]:
+    """The matched terms as shown to a reader (``RuleMatch.terms``): decisive terms first, in
+    document order, then the terms of ``role: context`` leaves (place names, "reunión",
+    "seguridad"…), which count for the verdict but say little on their own.  Entities are listed
+    apart, in ``RuleMatch.entities``."""
+    decisive: dict[str, None] = {}
+    context: dict[str, None] = {}
+    seen: set[tuple] = set()
+    ordered = sorted((h for h in gate_hits if not h[4]), key=lambda h: (_FIELD_ORDER[h[0]], h[1], h[5].role == "context"))
+    for hit in ordered:
+        place = hit[:3]
+        if place in seen:  # one place found by a decisive and a context leaf counts as decisive
+            continue
+        seen.add(place)
+        (context if hit[5].role == "context" else decisive)[original_text(ctx, hit)] = None
+    return list(decisive) + [t for t in context if t not in decisive]
 
 
 def snippet(ctx: DocContext, gate_hits: list, all_hits: list[Hit]) -> tuple[str, list[tuple[int, int]]]:
@@ -133,6 +154,7 @@ def explanation(rule: CompiledRule, ctx: DocContext, per_leaf: list[tuple[Leaf, 
             continue
         seen.add(identity)
         mark = "✓" if hits else "·"
+        role = " (context)" if leaf.role == "context" else ""
         where = []
         for hit in hits[:4]:
             text = original_text(ctx, hit)
@@ -141,7 +163,7 @@ def explanation(rule: CompiledRule, ctx: DocContext, per_leaf: list[tuple[Leaf, 
             place = hit[0] if hit[0] != "text" else f"text ¶{fv.unit_index('paragraphs', hit[1]) + 1}"
             where.append(f"{shown} ({place})")
         more = f" +{len(hits) - 4} more" if len(hits) > 4 else ""
-        lines.append(f"    {mark} {leaf.label}: " + (", ".join(where) + more if where else "nothing"))
+        lines.append(f"    {mark} {leaf.label}{role}: " + (", ".join(where) + more if where else "nothing"))
     for leaf in rule.leaves:
         if id(leaf) in rule.none_leaves:
             hits = ctx.leaf_hits(leaf)

@@ -24,7 +24,11 @@ hold (an implicit ``all``).  Conditions:
 
 Modifiers on a term leaf: ``in: [title, summary, text]`` (fields), ``except: [...]`` (drop hits
 inside these phrases, e.g. ``seguridad`` except ``seguridad alimentaria``), ``case: sensitive``,
-``weight: N`` (score), ``name:`` (label shown in explanations; groups take ``name`` too).
+``weight: N`` (score), ``name:`` (label shown in explanations; groups take ``name`` too),
+``role: context`` (on a leaf or a group, inherited by everything inside it unless a member says
+``role: decisive``): the terms still count for the verdict and the score, and stay in the hits and
+the explanation, but a match lists them in ``terms`` after the decisive ones — for weak words such
+as a place name, "reunión" or "seguridad" that only make sense next to the real evidence.
 
 Rule keys besides conditions: ``name``, ``description``, ``channel``, ``mode: instant|digest``,
 ``digest: {every: hourly|daily|weekly, at: "HH:MM", timezone: ...}``, ``threshold`` (score to
@@ -40,9 +44,10 @@ from typing import Any, Union
 from .errors import RuleSyntaxError
 
 LEAF_KEYS = {"terms", "stems", "entities", "entity_groups", "regex"}
-LEAF_MODIFIERS = {"in", "except", "case", "weight", "name", "min"}
+LEAF_MODIFIERS = {"in", "except", "case", "weight", "name", "min", "role"}
+ROLES = ("decisive", "context")
 GROUP_KEYS = {"all", "any", "none", "near"}
-NEAR_KEYS = {"terms", "all", "within", "unit", "name"}
+NEAR_KEYS = {"terms", "all", "within", "unit", "name", "role"}
 RULE_KEYS = {"id", "name", "description", "channel", "mode", "digest", "threshold", "weights", "language"}
 UNITS = {"word": "words", "words": "words", "sentence": "sentences", "sentences": "sentences",
          "paragraph": "paragraphs", "paragraphs": "paragraphs"}
@@ -73,6 +78,7 @@ class Leaf:
     excepts: list[TermPattern] = field(default_factory=list)
     weight: float = 1.0
     min: int = 1
+    role: str | None = None  # "decisive" (None: not said, decisive unless a group says otherwise) | "context"
     # filled by compile: term ids, entity ids, except term ids
     term_ids: list[int] = field(default_factory=list)
     entity_ids: frozenset[str] = frozenset()
@@ -300,11 +306,12 @@ def _parse_node(raw: Any, path: str, ctx: _Ctx) -> Node:
         raise ctx.error(f"{path}.{sorted(groups)[1]}", "one group per mapping; nest them in 'all'")
     if groups:
         op = groups.pop()
-        mods = keys - {op, "name", "min"}
+        mods = keys - {op, "name", "min", "role"}
         if mods:
             raise ctx.error(f"{path}.{sorted(mods)[0]}", f"not allowed on an '{op}' group")
         if op == "near":
-            return _parse_near(raw["near"], f"{path}.near" if path != "near" else "near", label, ctx)
+            near = _parse_near(raw["near"], f"{path}.near" if path != "near" else "near", label, ctx)
+            return _apply_role(near, raw, path, ctx)
         items = raw[op]
         key = f"{path}.{op}" if path != op else op
         if not isinstance(items, list):
@@ -319,10 +326,31 @@ def _parse_node(raw: Any, path: str, ctx: _Ctx) -> Node:
             raise ctx.error(f"{path}.min", "only allowed on 'any'")
         if isinstance(minimum, bool) or not isinstance(minimum, int) or not 1 <= minimum <= len(children):
             raise ctx.error(f"{path}.min", f"must be an integer between 1 and {len(children)}")
-        return Group(path=key, label=label or "", op=op, children=children, min=minimum)
+        return _apply_role(Group(path=key, label=label or "", op=op, children=children, min=minimum), raw, path, ctx)
     if not leaves:
         raise ctx.error(path, "needs terms, stems, entities, entity_groups or regex")
     return _parse_leaf(raw, path, label, ctx)
+
+
+def _role(value: Any, key: str, ctx: _Ctx) -> str:
+    if value not in ROLES:
+        raise ctx.error(key, f"must be one of: {', '.join(ROLES)}")
+    return value
+
+
+def _apply_role(node: Node, raw: dict, path: str, ctx: _Ctx) -> Node:
+    """``role:`` on a group: every leaf inside that did not say its own role inherits it."""
+    if "role" in raw:
+        role = _role(raw["role"], f"{path}.role" if path != "role" else "role", ctx)
+        stack: list[Node] = [node]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, Leaf):
+                if item.role is None:
+                    item.role = role
+            else:
+                stack.extend(item.children)
+    return node
 
 
 def _merge_bare_terms(children: list[Node], items: list, key: str) -> list[Node]:
@@ -375,6 +403,8 @@ def _parse_leaf(raw: dict, path: str, label: str | None, ctx: _Ctx) -> Leaf:
     if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 1:
         raise ctx.error(k("min"), "must be a positive integer (distinct terms required)")
     leaf.min = minimum
+    if "role" in raw:
+        leaf.role = _role(raw["role"], k("role"), ctx)
     if not leaf.label:
         shown = [p.text + ("*" if p.mode == "prefix" else "") for p in leaf.patterns] + leaf.entities + leaf.entity_groups
         leaf.label = ", ".join(shown[:3]) + ("…" if len(shown) > 3 else "") if shown else "regex"
@@ -403,4 +433,5 @@ def _parse_near(raw: Any, path: str, label: str | None, ctx: _Ctx) -> Near:
     if isinstance(within, bool) or not isinstance(within, int) or within < 1:
         raise ctx.error(f"{path}.within", "must be a positive integer")
     children = [_parse_node(item, f"{path}.{items_key}[{i}]", ctx) for i, item in enumerate(items)]
-    return Near(path=path, label=label or raw.get("name") or "", children=children, within=within, unit=unit)
+    near = Near(path=path, label=label or raw.get("name") or "", children=children, within=within, unit=unit)
+    return _apply_role(near, raw, path, ctx)

@@ -16,6 +16,7 @@ class Hit:
     term: str
     kind: str   # "term" | "entity"
     label: str  # entity canonical name, or the name of the term group
+    role: str = "decisive"  # "context" when only `role: context` leaves found it (a weak word)
 
 
 @dataclass
@@ -60,12 +61,22 @@ class RuleMatch:
     def _materialise(self) -> None:
         fill = self.__dict__.pop("_fill", None)
         if fill is not None:
-            self.__dict__.update({"_" + name: value for name, value in fill().items()})
+            values = fill()
+            if "terms" in values and "hits" in values:
+                values["terms"] = decisive_first(values["terms"], values["hits"])
+            self.__dict__.update({"_" + name: value for name, value in values.items()})
 
     def __getstate__(self) -> dict:
         """Pickle and copy the filled-in values, never the closure that computes them."""
         self._materialise()
         return dict(self.__dict__)
+
+
+def decisive_first(terms: list[str], hits: list[Hit]) -> list[str]:
+    """``terms`` with the words only context leaves found (``role: context``: place names,
+    "reunión", "seguridad"…) moved after the decisive ones, each part keeping its order."""
+    decisive = {h.term for h in hits if h.kind == "term" and h.role != "context"}
+    return [t for t in terms if t in decisive] + [t for t in terms if t not in decisive]
 
 
 # What a match found, as opposed to which rule and how much it scored: built on first read, since

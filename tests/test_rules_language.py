@@ -185,3 +185,26 @@ def test_language_es_skips_portuguese_and_english_copies():
     assert matched(rs, text=spanish) == ["fent"]
     assert matched(rs, text=portuguese) == []
     assert matched(rs, text=english) == []
+
+
+def test_role_context_terms_count_but_are_listed_after_the_decisive_ones():
+    rs = rules({"id": "armas", "all": [
+        {"name": "lugar", "role": "context", "any": [{"terms": ["Ciudad de México", "Tijuana"]}]},
+        {"any": [{"terms": ["tráfico de armas"]}, {"near": {"terms": ["seguridad", "reunión"], "within": 3}, "role": "context"}]},
+    ]})
+    doc = Document("Reunión de seguridad en Tijuana", "En la Ciudad de México se habló del tráfico de armas.")
+    match = rs.match(doc)[0]
+    assert match.terms == ["tráfico de armas", "Reunión", "seguridad", "Tijuana", "Ciudad de México"]
+    assert {h.term for h in match.hits} >= {"Tijuana", "Ciudad de México", "tráfico de armas"}
+    assert "(context)" in match.explanation
+    # context words alone still decide: without the decisive term the rule matches on them
+    only_context = rs.match(Document("Reunión de seguridad en Tijuana", ""))[0]
+    assert only_context.terms == ["Reunión", "seguridad", "Tijuana"]
+
+
+def test_role_decisive_inside_a_context_group_and_bad_role():
+    rs = rules({"id": "r", "any": [{"role": "context", "any": [{"terms": ["Tijuana"]}, {"terms": ["fentanilo"], "role": "decisive"}]}]})
+    match = rs.match(Document("", "Fentanilo decomisado en Tijuana."))[0]
+    assert match.terms == ["Fentanilo", "Tijuana"]
+    with pytest.raises(Exception, match="role"):
+        rules({"id": "r", "terms": ["x"], "role": "weak"})
