@@ -356,3 +356,108 @@ def _windows_by_evaluation(node: Near, ctx: DocContext, scope: Scope, child_hits
         else:
             collected.extend(hits)
     return collected
+
+
+# -- the verdict alone: condition trees compiled into closures --------------------------------------
+# match() needs only whether a rule passed and the hits that made it pass; the reasons for a
+# failure (built as strings at every failed leaf by :func:`evaluate`) are thrown away there.  Each
+# node compiles into ``run(ctx, scope) -> hits | None`` (None = failed) that returns exactly the
+# hits, in the same order, that :func:`evaluate` returns for a passing node; evaluate() stays the
+# reference for verdicts with reasons (RuleSet.evaluate and explain).
+
+
+def compile_verdict(node: Node):
+    """A closure computing ``evaluate(node, ctx, scope).hits`` when it passes, None when it fails."""
+    if isinstance(node, Leaf):
+        return _verdict_leaf(node)
+    if isinstance(node, Near):
+        return _verdict_near(node)
+    runs = tuple(compile_verdict(child) for child in node.children)
+    if node.op == "all":
+        if len(runs) == 1:
+            only = runs[0]
+            return only  # nothing downstream mutates a node's hits, so one child's list is the group's
+
+        def run_all(ctx: DocContext, scope: Scope):
+            hits: list = []
+            for run in runs:
+                found = run(ctx, scope)
+                if found is None:
+                    return None
+                hits += found
+            return hits
+        return run_all
+    if node.op == "any":
+        need = node.min
+
+        def run_any(ctx: DocContext, scope: Scope):
+            hits: list = []
+            passed = 0
+            for run in runs:
+                found = run(ctx, scope)
+                if found is not None:
+                    passed += 1
+                    hits += found
+            return hits if passed >= need else None
+        return run_any
+
+    def run_none(ctx: DocContext, scope: Scope):
+        for run in runs:
+            if run(ctx, scope) is not None:
+                return None
+        return []
+    return run_none
+
+
+def _verdict_leaf(leaf: Leaf):
+    need = leaf.min
+    if need > 1:
+        def run_min(ctx: DocContext, scope: Scope):
+            hits = ctx.leaf_hits(leaf)
+            if scope and hits:
+                hits = [h for h in hits if _in_scope(ctx, h, scope)]
+            if len({(h[3], h[4]) if h[4] is None else h[4] for h in hits}) < need:
+                return None
+            return hits or None
+        return run_min
+
+    def run_leaf(ctx: DocContext, scope: Scope):
+        hits = ctx.leaf_hits(leaf)
+        if scope and hits:
+            hits = [h for h in hits if _in_scope(ctx, h, scope)]
+        return hits or None
+    return run_leaf
+
+
+def _verdict_near(node: Near):
+    runs = tuple(compile_verdict(child) for child in node.children)
+    unit = node.unit
+    span = node.within if unit == "words" else node.within - 1
+    by_position = all(_simple(c) for c in node.children)
+
+    def run_near(ctx: DocContext, scope: Scope):
+        child_hits = []
+        for run in runs:
+            found = run(ctx, scope)
+            if found is None:
+                return None
+            child_hits.append(found)
+        if by_position:
+            collected = _windows_by_position(child_hits, ctx.view.fields, unit, span)
+        else:
+            anchors = sorted({(h[0], ctx.view.fields[h[0]].unit_index(unit, h[1])) for hits in child_hits for h in hits})
+            collected = []
+            for name, index in anchors:
+                window = scope + ((name, unit, index, index + span),)
+                hits: list = []
+                for run in runs:
+                    found = run(ctx, window)
+                    if found is None:
+                        break
+                    hits += found
+                else:
+                    collected += hits
+        if collected:
+            return list(dict.fromkeys(collected))
+        return None
+    return run_near

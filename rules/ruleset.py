@@ -5,8 +5,8 @@ from __future__ import annotations
 from .compile import CompiledRule, Compiler
 from .document import DocView, Document
 from .language import Leaf, Near, Node
-from .explain import explanation, leaf_hits_for_rule, score, score_total, snippet, to_hits
-from .matcher import DocContext, evaluate
+from .explain import explanation, leaf_hits_for_rule, score, score_total, snippet, term_list, to_hits
+from .matcher import DocContext, compile_verdict, evaluate
 from .model import RuleEvaluation, RuleMatch
 from .terms import Scanner
 
@@ -24,9 +24,13 @@ class RuleSet:
         # match() evaluates only those (plus rules that can match without any hit).
         # A rule is woken by its rarest required term set, and evaluated only when every required
         # set (one per conjunct of its condition) has a term in the document.
-        self._by_term: dict[int, list[int]] = {}
+        # Each rule's required sets are bits of a mask: a present term sets the bits of the sets it
+        # belongs to (``_postings``), and a rule is evaluated when its mask is full.  The cost is the
+        # postings of the document's terms, whatever the number of rules.
         self._always: list[int] = []
         self._required: list[list[frozenset[int]]] = []
+        self._full: dict[int, int] = {}
+        postings: dict[int, dict[int, int]] = {}
         for index, rule in enumerate(rules):
             rule.matches_empty = evaluate(rule.condition, empty).passed
             required = [] if rule.matches_empty else self._requirements(rule.condition)
@@ -34,8 +38,14 @@ class RuleSet:
             if rule.matches_empty or not self._required[index]:
                 self._always.append(index)
                 continue
-            for term_id in min(self._required[index], key=len):
-                self._by_term.setdefault(term_id, []).append(index)
+            self._full[index] = (1 << len(self._required[index])) - 1
+            for bit, term_ids in enumerate(self._required[index]):
+                for term_id in term_ids:
+                    masks = postings.setdefault(term_id, {})
+                    masks[index] = masks.get(index, 0) | (1 << bit)
+        self._postings: dict[int, tuple[tuple[int, int], ...]] = {
+            term_id: tuple(masks.items()) for term_id, masks in postings.items()}
+        self._verdicts = [compile_verdict(rule.condition) for rule in rules]
 
     def _requirements(self, node: Node) -> list[frozenset[int] | None]:
         """Conjunction of term-id sets, one of each must be present for ``node`` to pass (None =
@@ -71,23 +81,35 @@ class RuleSet:
     def match(self, doc: Document) -> list[RuleMatch]:
         """Rules that matched ``doc``, best score first."""
         ctx = self._context(doc)
-        candidates = set(self._always)
-        by_term = self._by_term
-        present = ctx.present
-        for term_id in present:
-            woken = by_term.get(term_id)
-            if woken:
-                candidates.update(woken)
-        found = []
-        for index in sorted(candidates):
-            if not all(not present.isdisjoint(required) for required in self._required[index]):
+        postings = self._postings
+        masks: dict[int, int] = {}
+        get = masks.get
+        for term_id in ctx.present:
+            found = postings.get(term_id)
+            if found:
+                for index, bits in found:
+                    masks[index] = get(index, 0) | bits
+        full = self._full
+        candidates = [index for index, mask in masks.items() if mask == full[index]]
+        if self._always:
+            candidates += self._always
+        candidates.sort()
+        rules = self.rules
+        verdicts = self._verdicts
+        found_matches = []
+        for index in candidates:
+            rule = rules[index]
+            if rule.language == "es" and not ctx.looks_spanish():
                 continue
-            rule = self.rules[index]
-            result = self._evaluate_rule(rule, ctx)
-            if result.matched:
-                found.append(result.match)
-        found.sort(key=lambda m: (-m.score, m.rule_id))
-        return found
+            hits = verdicts[index](ctx, ())
+            if hits is None:
+                continue
+            gate = list(dict.fromkeys(hits))
+            total = score_total(rule, gate, ctx)
+            if total >= rule.threshold:
+                found_matches.append(self._match(rule, ctx, gate, total, f"score {total:g} ≥ threshold {rule.threshold:g}"))
+        found_matches.sort(key=_best_first)
+        return found_matches
 
     def evaluate(self, doc: Document) -> list[RuleEvaluation]:
         """Every rule's verdict on ``doc``, with the reason it did or did not match."""
@@ -112,6 +134,11 @@ class RuleSet:
             reason = f"score {total:g} ≥ threshold {rule.threshold:g}"
         if not matched:
             return RuleEvaluation(rule.id, False, total, rule.threshold, reason)
+        return RuleEvaluation(rule.id, True, total, rule.threshold, reason, self._match(rule, ctx, gate, total, reason))
+
+    @staticmethod
+    def _match(rule: CompiledRule, ctx: DocContext, gate: list, total: float, reason: str) -> RuleMatch:
+        """A match whose evidence is built from ``gate`` when first read."""
 
         def fill() -> dict:
             _, breakdown = score(rule, gate, ctx)
@@ -126,9 +153,8 @@ class RuleSet:
                 "score_breakdown": breakdown,
             }
 
-        match = RuleMatch(rule.id, rule.name, total, rule.threshold, rule.channel, rule.mode, rule.digest,
-                          [], [], [], "", [], "", []).defer(fill)
-        return RuleEvaluation(rule.id, True, total, rule.threshold, reason, match)
+        return RuleMatch(rule.id, rule.name, total, rule.threshold, rule.channel, rule.mode, rule.digest,
+                         [], [], [], "", [], "", []).defer(fill)
 
     def explain(self, doc: Document, rule_id: str) -> str:
         """The explanation text for one rule, matched or not (for `vigia match`)."""
@@ -141,3 +167,7 @@ class RuleSet:
             return evaluation.match.explanation
         per_leaf = leaf_hits_for_rule(rule, ctx)
         return explanation(rule, ctx, per_leaf, evaluation.score, [], False, evaluation.reason)
+
+
+def _best_first(match: RuleMatch) -> tuple:
+    return (-match.score, match.rule_id)
