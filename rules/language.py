@@ -174,7 +174,7 @@ def parse_rule(raw: Any, file: str, index: int) -> RuleSpec:
         leaf_raw.update(modifiers)
         label_path = leaf_keys[0] if len(leaf_keys) == 1 else "terms"
         children.append(_parse_node(leaf_raw, label_path, ctx))
-    for key in ("all", "any", "none", "near"):
+    for key in [k for k in condition_raw if k in GROUP_KEYS]:  # in the order written: the first to fail is the reason
         if key in condition_raw:
             group_raw = {key: condition_raw[key]}
             if key == "any" and "min" in modifiers and not leaf_keys:
