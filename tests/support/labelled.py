@@ -1,23 +1,23 @@
 """Outlets built from the labelled articles in ../shared/labelled/dev.jsonl.
 
-Each labelled row becomes an article page (with the chrome real outlets carry: menus, a
-"Lo más leído" box, related links, a footer) and an entry in its outlet's feed. Outlets
-alternate between RSS 2.0, Atom and news sitemaps so every listing format is exercised.
+Each labelled row becomes an article page and an entry in its outlet's listing, rendered by
+vigia.sample_pages as the demo's are. Outlets alternate between RSS 2.0, Atom and news
+sitemaps so every listing format is exercised.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime
 from pathlib import Path
 
+from vigia.sample_pages import LISTING_KINDS, article_html, listing
+
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-FORMATS = ("rss", "atom", "sitemap")
+FORMATS = LISTING_KINDS
 
 
 @dataclass
@@ -74,67 +74,18 @@ def stories(articles: list[LabelledArticle]) -> dict[str, list[LabelledArticle]]
     return grouped
 
 
+MOST_READ = ["Sheinbaum y Trump hablan de seguridad fronteriza y fentanilo", "Extraditan a Estados Unidos a líder del cártel"]
+RELATED = ["La DEA y la FGR acuerdan cooperación contra el narcotráfico"]
+
+
 def article_page(article: LabelledArticle) -> str:
-    e = html.escape
-    body = "\n".join(f"<p>{e(p)}</p>" for p in article.paragraphs)
-    return f"""<!DOCTYPE html>
-<html lang="{article.language}"><head><meta charset="utf-8">
-<title>{e(article.title)} - {e(article.outlet)}</title>
-<meta property="og:title" content="{e(article.title)}">
-<meta name="author" content="{e(article.author)}">
-<meta property="article:published_time" content="{article.published.isoformat()}">
-</head><body>
-<header><nav><ul><li><a href="/">Inicio</a></li><li><a href="/seguridad">Seguridad</a></li>
-<li><a href="/mundo">Mundo</a></li><li><a href="/deportes">Deportes</a></li></ul></nav></header>
-<main><article>
-<h1>{e(article.title)}</h1>
-<p class="byline">Por {e(article.author)}</p>
-{body}
-</article>
-<aside><h2>Lo más leído</h2><ul>
-<li><a href="/a/1">Sheinbaum y Trump hablan de seguridad fronteriza y fentanilo</a></li>
-<li><a href="/a/2">Extraditan a Estados Unidos a líder del cártel</a></li>
-</ul></aside>
-<section class="related"><h2>Notas relacionadas</h2><ul>
-<li><a href="/a/3">La DEA y la FGR acuerdan cooperación contra el narcotráfico</a></li></ul></section>
-</main>
-<footer><p>© 2026 {e(article.outlet)}. Todos los derechos reservados.</p></footer>
-</body></html>
-"""
+    """The article's page, its chrome full of watchlist words that must not count."""
+    return article_html(article, most_read=MOST_READ, related=RELATED)
 
 
 def feed(kind: str, outlet: str, base: str, articles: list[LabelledArticle]) -> tuple[str, str]:
     """(content type, body) of an outlet's listing in RSS 2.0, Atom or a news sitemap."""
-    e = html.escape
-    if kind == "rss":
-        items = "".join(
-            f"<item><title>{e(a.title)}</title><link>{base}{a.path}?utm_source=rss&amp;utm_medium=feed</link>"
-            f"<guid>{base}{a.path}</guid><pubDate>{format_datetime(a.published)}</pubDate></item>\n"
-            for a in articles
-        )
-        body = f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>{e(outlet)}</title>' \
-               f"<link>{base}/</link><description>Noticias</description>\n{items}</channel></rss>\n"
-        return "application/rss+xml; charset=utf-8", body
-    if kind == "atom":
-        entries = "".join(
-            f'<entry><title>{e(a.title)}</title><link href="{base}{a.path}#top"/><id>{base}{a.path}</id>'
-            f"<updated>{a.published.isoformat()}</updated></entry>\n"
-            for a in articles
-        )
-        body = f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">' \
-               f"<title>{e(outlet)}</title><id>{base}/</id><updated>{articles[0].published.isoformat()}</updated>\n" \
-               f"{entries}</feed>\n"
-        return "application/atom+xml; charset=utf-8", body
-    urls = "".join(
-        f"<url><loc>{base}{a.path}</loc><news:news><news:publication><news:name>{e(outlet)}</news:name>"
-        f"<news:language>{a.language}</news:language></news:publication>"
-        f"<news:publication_date>{a.published.isoformat()}</news:publication_date>"
-        f"<news:title>{e(a.title)}</news:title></news:news></url>\n"
-        for a in articles
-    )
-    body = '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" ' \
-           f'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">\n{urls}</urlset>\n'
-    return "application/xml; charset=utf-8", body
+    return listing(kind, outlet, base, articles)
 
 
 def outlets(articles: list[LabelledArticle]) -> dict[str, list[LabelledArticle]]:
