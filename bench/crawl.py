@@ -47,6 +47,38 @@ def corpus_pages(limit: int) -> list[tuple[str, bytes]]:
     return pages[:limit]
 
 
+EXTRACTION_LOG = "VIGIA_BENCH_EXTRACTION_LOG"
+
+
+def time_extraction_in_workers(folder: str) -> None:
+    """Count the CPU time spent inside ``bare_extraction`` in this worker process.
+
+    Extraction workers import this script as ``__mp_main__`` (forkserver), which calls
+    this: each worker keeps its running total in ``folder/<pid>``. Comparing the crawl's
+    whole CPU time with that total, both from the same run, gives the overhead without
+    the run-to-run noise of a shared machine.
+    """
+    import trafilatura
+
+    real = trafilatura.bare_extraction
+    total = [0.0]
+    log = Path(folder) / str(os.getpid())
+
+    def timed(*args: object, **kwargs: object) -> object:
+        started = time.process_time()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            total[0] += time.process_time() - started
+            log.write_text(repr(total[0]))
+
+    trafilatura.bare_extraction = timed
+
+
+if __name__ == "__mp_main__" and os.environ.get(EXTRACTION_LOG):
+    time_extraction_in_workers(os.environ[EXTRACTION_LOG])
+
+
 def cpu_seconds(who: int) -> float:
     usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
@@ -83,6 +115,8 @@ def measure_crawl(job: dict) -> dict:
     from rules import load_rules
 
     with tempfile.TemporaryDirectory() as tmp:
+        os.environ[EXTRACTION_LOG] = os.path.join(tmp, "extraction")
+        os.mkdir(os.environ[EXTRACTION_LOG])
         spec = CrawlSpec(
             database_url=f"sqlite:///{tmp}/bench.db",
             sources=[SourceSpec("bench", "rss", job["feed"], "Bench")],
@@ -100,10 +134,12 @@ def measure_crawl(job: dict) -> dict:
         # The pool is shut down; stop the fork server too so that it reaps its workers
         # and is reaped by us: then RUSAGE_CHILDREN holds the workers' CPU time.
         multiprocessing.forkserver._forkserver._stop()  # type: ignore[attr-defined]
+        extraction = sum(float(log.read_text()) for log in Path(os.environ[EXTRACTION_LOG]).iterdir())
     return {
         "wall": wall,
         "cpu_self": cpu_self,
         "cpu_children": cpu_seconds(resource.RUSAGE_CHILDREN),
+        "cpu_extraction": extraction,
         "rss_self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "rss_children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "report": f"{report.fetched} fetched, {report.new} new, {report.matched} matched, "
@@ -175,6 +211,12 @@ def main() -> None:
     print(f"crawl vs bare: wall {100 * (crawl['wall'] - bare['wall']) / bare['wall']:+.1f} %; "
           f"CPU overhead {100 * (crawl_cpu - bare['cpu']) / bare['cpu']:+.1f} % "
           f"({100 * (crawl_cpu - fixed_cpu - bare['cpu']) / bare['cpu']:+.1f} % without start-up)")
+    inside = crawl["cpu_extraction"]
+    print(f"same run, CPU inside bare_extraction in the workers: {inside:.2f} s; everything else "
+          f"{crawl_cpu - inside:.2f} s = {100 * (crawl_cpu - inside) / inside:+.1f} % "
+          f"({100 * (crawl_cpu - fixed_cpu - inside) / inside:+.1f} % without start-up; "
+          f"crawler process {100 * crawl['cpu_self'] / inside:.1f} %, workers outside extraction "
+          f"{100 * (crawl['cpu_children'] - inside) / inside:.1f} %)")
 
 
 if __name__ == "__main__":
