@@ -56,3 +56,28 @@ class ProgressReporter:
             self.run.on_progress = None
             if self.loop is not None and self.loop.running:
                 self.loop.stop()
+
+
+class PipelineErrorRecorder:
+    """Counts an article that a pipeline stage failed on as a failed URL of its source.
+
+    Without it, an exception in a stage (a database error while storing, say) would only be
+    logged by Scrapy, the crawl report would say 0 errors and the article would be gone. As
+    a failed article, it also keeps its source's old validators, so the next crawl retries it.
+    """
+
+    def __init__(self, run: CrawlRun) -> None:
+        self.run = run
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> PipelineErrorRecorder:
+        run: CrawlRun | None = crawler.settings.get("VIGIA_RUN")
+        if run is None:
+            raise NotConfigured
+        recorder = cls(run)
+        crawler.signals.connect(recorder.item_error, signal=signals.item_error)
+        return recorder
+
+    def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
+        error = f"{failure.type.__name__} in a pipeline stage: {failure.getErrorMessage()}"
+        self.run.article_failed(getattr(item, "source", "?"), getattr(item, "url", response.url), error)

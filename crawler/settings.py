@@ -63,6 +63,7 @@ ITEM_PIPELINES = {
 
 EXTENSIONS = {
     "crawler.extensions.ProgressReporter": 500,
+    "crawler.extensions.PipelineErrorRecorder": 500,
 }
 
 # Only the asyncio reactor: pipelines await asyncio futures (the extraction pool).

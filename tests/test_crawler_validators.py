@@ -48,3 +48,34 @@ def test_a_failed_article_is_retried_because_its_feed_is_read_again(tmp_path: Pa
         third = crawl(spec)
         assert third.sources[0].not_modified
         assert [r.header("If-None-Match") for r in site.fetched("/rss.xml")] != [None]
+
+
+def test_an_article_the_database_refuses_is_an_error_and_is_retried(postgres_url: str) -> None:
+    """A storage failure mid-crawl (here a PostgreSQL trigger) is counted, and the next crawl stores it."""
+    import psycopg
+
+    ruleset = load_rules([{"builtin": "mx-us-security"}], Path("."))
+    open_database(postgres_url)
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(
+            """CREATE FUNCTION refuse_poison() RETURNS trigger AS $$
+               BEGIN IF NEW.canonical_url LIKE '%veneno%' THEN RAISE EXCEPTION 'disk full (simulated)'; END IF;
+               RETURN NEW; END $$ LANGUAGE plpgsql;
+               CREATE TRIGGER refuse_poison BEFORE INSERT ON articles FOR EACH ROW EXECUTE FUNCTION refuse_poison();"""
+        )
+    with NewsSite() as site:
+        site.add("/2026/11/25/nota-buena", PAGE)
+        site.add("/2026/11/25/nota-veneno", PAGE.replace("Nota", "Otra nota"))
+        items = "".join(f"<item><link>{site.url(p)}</link></item>" for p in ("/2026/11/25/nota-buena", "/2026/11/25/nota-veneno"))
+        site.add("/rss.xml", f'<rss version="2.0"><channel><title>a</title>{items}</channel></rss>', content_type="application/rss+xml")
+        spec = make_spec(postgres_url, [SourceSpec("Diario", "rss", site.url("/rss.xml"), "Diario")], ruleset)
+
+        first = crawl(spec)
+        assert first.new == 1
+        assert [(source, url) for source, url, _ in first.errors] == [("Diario", site.url("/2026/11/25/nota-veneno"))]
+        assert "disk full (simulated)" in first.errors[0][2]
+
+        with psycopg.connect(postgres_url, autocommit=True) as connection:
+            connection.execute("DROP TRIGGER refuse_poison ON articles")
+        second = crawl(spec)
+        assert second.new == 1 and not second.errors
