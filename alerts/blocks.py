@@ -301,6 +301,15 @@ def also_in_line(outlets: Sequence[tuple[str, str]], locale: str) -> str:
 # -- messages ----------------------------------------------------------------------------
 
 
+# The rules list decisive terms first (context words last): an analyst reads the first few.
+SHOWN_TERMS = 8
+
+
+def _first(values: Sequence[str], count: int) -> str:
+    shown = ", ".join(escape(v) for v in values[:count])
+    return shown + (f" (+{len(values) - count})" if len(values) > count else "")
+
+
 def story_message(
     story: Story, hits: Sequence[RuleHit], *, locale: str = "es", also_in: Sequence[tuple[str, str]] = ()
 ) -> Message:
@@ -312,9 +321,9 @@ def story_message(
     terms = _unique(t for hit in hits for t in hit.terms)
     entities = _unique(e for hit in hits for e in hit.entities)
     if terms:
-        details.append(f"*{words['terms']}:* " + ", ".join(escape(t) for t in terms[:25]))
+        details.append(f"*{words['terms']}:* " + _first(terms, SHOWN_TERMS))
     if entities:
-        details.append(f"*{words['entities']}:* " + ", ".join(escape(e) for e in entities[:25]))
+        details.append(f"*{words['entities']}:* " + _first(entities, SHOWN_TERMS))
     blocks.append(section("\n".join(details)))
     snippet = _snippet(story, hits)
     if snippet:

@@ -106,3 +106,12 @@ def test_bold_snippet_merges_overlaps_and_escapes() -> None:
 def test_lead_sentences() -> None:
     assert lead_sentences("Uno. Dos. Tres. Cuatro.", count=2) == "Uno. Dos."
     assert lead_sentences(None) == ""
+
+
+def test_only_the_first_terms_are_listed_with_a_count_of_the_rest() -> None:
+    from alerts.blocks import SHOWN_TERMS, _first
+
+    terms = [f"término{i}" for i in range(SHOWN_TERMS + 3)]
+    line = _first(terms, SHOWN_TERMS)
+    assert line.endswith("(+3)")
+    assert f"término{SHOWN_TERMS - 1}" in line and f"término{SHOWN_TERMS}" not in line
