@@ -87,9 +87,14 @@ class TermTable:
                 trail = 1 if akey.endswith(" ") and key[-1:].isalnum() else 0
                 # A key with spaces or punctuation matched the spaced-out text: confirm it letter for letter.
                 confirm = key if _NON_ALNUM.search(key) else None
-                plain = all(self.specs[i].mode == "exact" and self.specs[i].case is None for i in ids)
-                entries.append((trail, len(key), confirm, plain, tuple(ids)))
-            automaton.add_word(akey, tuple(entries))
+                # One exact, case-insensitive term (specs are deduplicated, so there is at most one
+                # per key): its hits need no further check, and the entry carries the bare id.
+                if len(ids) == 1 and self.specs[ids[0]].mode == "exact" and self.specs[ids[0]].case is None:
+                    entries.append((trail, len(key), confirm, ids[0], None))
+                else:
+                    entries.append((trail, len(key), confirm, -1, tuple(ids)))
+            # the value is the first entry, flat, plus any further entries (rare) as a tuple
+            automaton.add_word(akey, entries[0] + (tuple(entries[1:]) or None,))
         if by_key:
             automaton.make_automaton()
         self.automaton = automaton if by_key else None
@@ -125,49 +130,65 @@ class Scanner:
         found: dict[int, list[tuple[int, int]]] = {}
         if automaton is None or not folded:
             return found
-        specs = table.specs
-        stem_cache = self._stem_cache
         spaced = spaced_out(folded)
-        for last, entries in automaton.iter(spaced):
-            for trail, key_len, confirm, plain, ids in entries:
-                end = last - trail  # folded offset: spaced index minus the leading pad, plus one
-                start = end - key_len
-                if confirm is not None and folded[start:end] != confirm:
-                    continue
-                if plain:
-                    for term_id in ids:
-                        spans = found.get(term_id)
-                        if spans is None:
-                            found[term_id] = [(start, end)]
-                        else:
-                            spans.append((start, end))
-                    continue
-                for term_id in ids:
-                    spec = specs[term_id]
-                    mode = spec.mode
-                    if mode == "exact":
-                        hit_end = end
-                    elif mode == "prefix":
-                        hit_end = _WORD_REST.match(folded, end).end()
-                    elif len(spec.stems) == 1:  # one word: its stem, memoised by word
-                        word = _WORD_AT.match(folded, start)
-                        hit_end = word.end()
-                        text = word.group()
-                        stem = stem_cache.get(text)
-                        if stem is None:
-                            stem = self._stem(text)
-                        if stem != spec.key:
-                            continue
-                    else:
-                        hit_end = self._match_stems(folded, start, spec.stems)
-                        if hit_end < 0:
-                            continue
-                    if spec.case is not None:
-                        o_start, o_end = (start, hit_end) if offsets is None else (offsets[start], offsets[hit_end - 1] + 1)
-                        if original[o_start:o_end] != spec.case:
-                            continue
-                    found.setdefault(term_id, []).append((start, hit_end))
+        for last, (trail, key_len, confirm, plain, ids, more) in automaton.iter(spaced):
+            end = last - trail  # folded offset: spaced index minus the leading pad, plus one
+            start = end - key_len
+            if confirm is not None and folded[start:end] != confirm:
+                pass
+            elif plain >= 0:
+                spans = found.get(plain)
+                if spans is None:
+                    found[plain] = [(start, end)]
+                else:
+                    spans.append((start, end))
+            else:
+                self._check(found, ids, folded, original, offsets, start, end)
+            if more is not None:
+                for trail, key_len, confirm, plain, ids in more:
+                    end = last - trail
+                    start = end - key_len
+                    if confirm is not None and folded[start:end] != confirm:
+                        continue
+                    self._check(found, (plain,) if plain >= 0 else ids, folded, original, offsets, start, end)
         return found
+
+    def _check(self, found: dict, ids: tuple[int, ...], folded: str, original: str, offsets: list[int] | None,
+               start: int, end: int) -> None:
+        """Record the hits at ``[start, end)`` of terms that need more than the automaton's word
+        boundaries: wildcards and stems extended to the end of the word, stems confirmed, exact
+        case checked."""
+        specs = self.table.specs
+        stem_cache = self._stem_cache
+        for term_id in ids:
+            spec = specs[term_id]
+            mode = spec.mode
+            if mode == "exact":
+                hit_end = end
+            elif mode == "prefix":
+                hit_end = _WORD_REST.match(folded, end).end()
+            elif len(spec.stems) == 1:  # one word: its stem, memoised by word
+                word = _WORD_AT.match(folded, start)
+                hit_end = word.end()
+                text = word.group()
+                stem = stem_cache.get(text)
+                if stem is None:
+                    stem = self._stem(text)
+                if stem != spec.key:
+                    continue
+            else:
+                hit_end = self._match_stems(folded, start, spec.stems)
+                if hit_end < 0:
+                    continue
+            if spec.case is not None:
+                o_start, o_end = (start, hit_end) if offsets is None else (offsets[start], offsets[hit_end - 1] + 1)
+                if original[o_start:o_end] != spec.case:
+                    continue
+            spans = found.get(term_id)
+            if spans is None:
+                found[term_id] = [(start, hit_end)]
+            else:
+                spans.append((start, hit_end))
 
     def _stem(self, word: str) -> str:
         cached = self._stem_cache.get(word)
