@@ -109,9 +109,9 @@ def test_lead_sentences() -> None:
 
 
 def test_only_the_first_terms_are_listed_with_a_count_of_the_rest() -> None:
-    from alerts.blocks import SHOWN_TERMS, _first
+    from alerts.blocks import SHOWN_TERMS
 
     terms = [f"término{i}" for i in range(SHOWN_TERMS + 3)]
-    line = _first(terms, SHOWN_TERMS)
-    assert line.endswith("(+3)")
-    assert f"término{SHOWN_TERMS - 1}" in line and f"término{SHOWN_TERMS}" not in line
+    body = all_text(story_message(STORY, [hit(terms=terms, snippet="Texto.")]))
+    assert f"término{SHOWN_TERMS - 1} (+3)" in body
+    assert f"término{SHOWN_TERMS}," not in body and f"término{SHOWN_TERMS + 2}" not in body
