@@ -105,14 +105,12 @@ class DocContext:
             if hits and rank:
                 if leaf.duplicate_terms:  # a term listed twice reports its hits twice, as listed
                     present = [tid for tid in leaf.term_ids if tid in hits]
-                elif len(hits) < len(rank):
-                    present = [tid for tid in hits if tid in rank]
+                else:  # the leaf's terms found in this field (a set intersection in C), in the leaf's order
+                    present = hits.keys() & rank.keys()
                     if len(present) > 1:
-                        present.sort(key=rank.__getitem__)
-                else:
-                    present = [tid for tid in rank if tid in hits]
+                        present = sorted(present, key=rank.__getitem__)
                 for tid in present:
-                    found.extend([(name, start, end, tid, None, leaf) for start, end in hits[tid]])
+                    found += [(name, start, end, tid, None, leaf) for start, end in hits[tid]]
             for pattern in leaf.regexes:
                 fv = self.view.fields[name]
                 for m in pattern.finditer(fv.folded):
@@ -120,13 +118,21 @@ class DocContext:
                         found.append((name, m.start(), m.end(), -1, None, leaf))
         if leaf.entity_rank:
             entity_rank = leaf.entity_rank
-            present_entities = [e for e in self.present_entities() if e in entity_rank]
-            present_entities.sort(key=entity_rank.__getitem__)
-            fields = leaf.field_order
-            for entity_id in present_entities:
-                found.extend(h[:5] + (leaf,) for h in self.entity_hits(entity_id) if h[0] in fields)
+            present_entities = self.present_entities() & entity_rank.keys()
+            if present_entities:
+                fields = leaf.field_order
+                for entity_id in sorted(present_entities, key=entity_rank.__getitem__):
+                    found += [h[:5] + (leaf,) for h in self.entity_hits(entity_id) if h[0] in fields]
         if leaf.except_ids and found:
-            found = [h for h in found if not self._excepted(h, leaf.except_ids)]
+            # hits inside an except phrase are dropped: gather the except phrases found, per field
+            except_spans: dict[str, list[tuple[int, int]]] = {}
+            for name in FIELDS:
+                spans = self.term_hits[name]
+                within = [span for tid in leaf.except_ids for span in spans.get(tid, ())]
+                if within:
+                    except_spans[name] = within
+            if except_spans:
+                found = [h for h in found if not _inside(h, except_spans.get(h[0]))]
         self._leaves[key] = found
         return found
 
@@ -143,19 +149,14 @@ class DocContext:
             self._present_entities = found
         return found
 
-    def _excepted(self, hit: RawHit, except_ids: list[int]) -> bool:
-        spans = self.term_hits[hit[0]]
-        for tid in except_ids:
-            for start, end in spans.get(tid, ()):
-                if start <= hit[1] and hit[2] <= end:
-                    return True
-        return False
-
     def looks_spanish(self) -> bool:
         """Cheap language guard for rules with ``language: es``: Spanish vs English function words."""
         if self._spanish is None:
             sample = " ".join(self.view.fields[n].folded[:3000] for n in FIELDS)
-            counts = Counter(_LETTERS.findall(sample))
+            # the runs of [a-zñ] (what _LETTERS finds), by translating every other character to a
+            # space in one C pass (characters beyond latin-1 become "?" first)
+            words = sample.encode("latin-1", "replace").translate(_LETTERS_ONLY).decode("latin-1").split()
+            counts = Counter(words)
             spanish = sum(counts[w] for w in _ES_WORDS)
             english = sum(counts[w] for w in _EN_WORDS)
             # Portuguese shares most Spanish function words: compare the words only each one has
@@ -165,10 +166,21 @@ class DocContext:
 
 
 _LETTERS = re.compile(r"[a-zñ]+")
+_LETTERS_ONLY = bytes(c if (97 <= c <= 122 or c == 0xF1) else 32 for c in range(256))
 _ES_WORDS = frozenset("de la el los las que y en del por con para una se al lo como mas pero sus le ya o este esta sin sobre entre tambien fue ha".split())
 _ES_ONLY = frozenset("el los las del y en con una al lo sus le fue tambien pero hay muy".split())
 _PT_ONLY = frozenset("do da dos das em um uma ao aos os com nao e o pelo pela foi mais seu sua tambem".split())
 _EN_WORDS = frozenset("the of and to in is that for on with as was by at from it an be are has have this which were said".split())
+
+
+def _inside(hit: RawHit, spans: list[tuple[int, int]] | None) -> bool:
+    """True when ``hit`` lies within one of ``spans`` (same field)."""
+    if spans:
+        start, end = hit[1], hit[2]
+        for lo, hi in spans:
+            if lo <= start and end <= hi:
+                return True
+    return False
 
 
 def _drop_overlaps(hits: list[RawHit]) -> list[RawHit]:
@@ -302,20 +314,28 @@ def _windows_by_position(child_hits: list[list], fields: dict, unit: str, span: 
     """Hits of every window [a, a+span] (in units) where each child has at least one hit."""
     placed = []  # per child: {field: (sorted unit indices, hits in that order)}
     anchors: set[tuple[str, int]] = set()
+    starts_of: dict[str, list[int]] = {}
     for hits in child_hits:
         by_field: dict[str, list] = {}
         for hit in hits:
-            name = hit[0]
-            items = by_field.get(name)
+            items = by_field.get(hit[0])
             if items is None:
-                items = by_field[name] = []
-            items.append((bisect_right(fields[name].starts(unit), hit[1]) - 1, hit))
+                by_field[hit[0]] = [hit]
+            else:
+                items.append(hit)
         sorted_by_field = {}
         for name, items in by_field.items():
-            items.sort(key=_first)
-            indices = [item[0] for item in items]
-            sorted_by_field[name] = (indices, [item[1] for item in items])
-            anchors.update((name, index) for index in indices)
+            starts = starts_of.get(name)
+            if starts is None:
+                starts = starts_of[name] = fields[name].starts(unit)
+            indices = [bisect_right(starts, hit[1]) - 1 for hit in items]
+            ordered = sorted(indices)
+            if ordered != indices:  # a stable sort of the hits by unit index
+                order = sorted(range(len(items)), key=indices.__getitem__)
+                items = [items[i] for i in order]
+                indices = ordered
+            sorted_by_field[name] = (indices, items)
+            anchors.update([(name, index) for index in set(indices)])
         placed.append(sorted_by_field)
     collected: list = []
     for name, lo in sorted(anchors):
@@ -330,9 +350,9 @@ def _windows_by_position(child_hits: list[list], fields: dict, unit: str, span: 
             last = bisect_right(indices, hi)
             if first == last:
                 break
-            window.extend(ordered[first:last])
+            window += ordered[first:last]
         else:
-            collected.extend(window)
+            collected += window
     return collected
 
 
