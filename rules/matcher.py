@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
+from itertools import repeat
 from dataclasses import dataclass
 
 from .compile import Compiler, EntityTerms
@@ -156,11 +157,11 @@ class DocContext:
             # the runs of [a-zñ] (what _LETTERS finds), by translating every other character to a
             # space in one C pass (characters beyond latin-1 become "?" first)
             words = sample.encode("latin-1", "replace").translate(_LETTERS_ONLY).decode("latin-1").split()
-            counts = Counter(words)
-            spanish = sum(counts[w] for w in _ES_WORDS)
-            english = sum(counts[w] for w in _EN_WORDS)
+            count = Counter(words).get  # dict.get: no Counter.__missing__ call per absent word
+            spanish = sum(map(count, _ES_WORDS, repeat(0)))
+            english = sum(map(count, _EN_WORDS, repeat(0)))
             # Portuguese shares most Spanish function words: compare the words only each one has
-            portuguese = sum(counts[w] for w in _PT_ONLY) > sum(counts[w] for w in _ES_ONLY)
+            portuguese = sum(map(count, _PT_ONLY, repeat(0))) > sum(map(count, _ES_ONLY, repeat(0)))
             self._spanish = spanish >= english and not portuguese
         return self._spanish
 

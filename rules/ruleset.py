@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from functools import reduce
+from itertools import repeat
+from operator import or_
+
 from .compile import CompiledRule, Compiler
 from .document import DocView, Document
 from .language import Leaf, Near, Node
@@ -20,31 +24,33 @@ class RuleSet:
         compiler.table.build()
         self._scanner = Scanner(compiler.table)
         empty = DocContext(DocView(Document("", "")), compiler, self._scanner)
-        # Which rules a found term can wake up: most documents hit the terms of few rules, so
-        # match() evaluates only those (plus rules that can match without any hit).
-        # A rule is woken by its rarest required term set, and evaluated only when every required
-        # set (one per conjunct of its condition) has a term in the document.
-        # Each rule's required sets are bits of a mask: a present term sets the bits of the sets it
-        # belongs to (``_postings``), and a rule is evaluated when its mask is full.  The cost is the
-        # postings of the document's terms, whatever the number of rules.
-        self._always: list[int] = []
+        # Which rules match() evaluates: those with a term of every required set (one per conjunct
+        # of the condition) in the document; a rule that can match without any hit has none.
+        # Bits of one big integer: bit ``j * width + index`` is set when required set ``j`` of
+        # rule ``index`` is satisfied.  Each term carries the bits it satisfies, so one OR per
+        # term found (C arithmetic) covers every rule, and rules with fewer than j+1 sets have
+        # bit j set from the start.
         self._required: list[list[frozenset[int]]] = []
-        self._full: dict[int, int] = {}
-        postings: dict[int, dict[int, int]] = {}
-        for index, rule in enumerate(rules):
+        for rule in rules:
             rule.matches_empty = evaluate(rule.condition, empty).passed
             required = [] if rule.matches_empty else self._requirements(rule.condition)
             self._required.append([r for r in required if r is not None])
-            if rule.matches_empty or not self._required[index]:
-                self._always.append(index)
-                continue
-            self._full[index] = (1 << len(self._required[index])) - 1
-            for bit, term_ids in enumerate(self._required[index]):
+        width = len(rules)
+        depth = max([len(r) for r in self._required] + [1])
+        bits_by_term: dict[int, int] = {}
+        start = 0
+        for index, required in enumerate(self._required):
+            for j, term_ids in enumerate(required):
+                bit = 1 << (j * width + index)
                 for term_id in term_ids:
-                    masks = postings.setdefault(term_id, {})
-                    masks[index] = masks.get(index, 0) | (1 << bit)
-        self._postings: dict[int, tuple[tuple[int, int], ...]] = {
-            term_id: tuple(masks.items()) for term_id, masks in postings.items()}
+                    bits_by_term[term_id] = bits_by_term.get(term_id, 0) | bit
+            for j in range(len(required), depth):
+                start |= 1 << (j * width + index)
+        self._bits_by_term = bits_by_term
+        self._start_bits = start
+        self._width = width
+        self._depth = depth
+        self._all_rules = (1 << width) - 1
         self._verdicts = [compile_verdict(rule.condition) for rule in rules]
 
     def _requirements(self, node: Node) -> list[frozenset[int] | None]:
@@ -81,23 +87,18 @@ class RuleSet:
     def match(self, doc: Document) -> list[RuleMatch]:
         """Rules that matched ``doc``, best score first."""
         ctx = self._context(doc)
-        postings = self._postings
-        masks: dict[int, int] = {}
-        get = masks.get
-        for term_id in ctx.present:
-            found = postings.get(term_id)
-            if found:
-                for index, bits in found:
-                    masks[index] = get(index, 0) | bits
-        full = self._full
-        candidates = [index for index, mask in masks.items() if mask == full[index]]
-        if self._always:
-            candidates += self._always
-        candidates.sort()
+        satisfied = reduce(or_, map(self._bits_by_term.get, ctx.present, repeat(0)), self._start_bits)
+        width = self._width
+        candidates = self._all_rules
+        for j in range(self._depth):
+            candidates &= satisfied >> (j * width)
         rules = self.rules
         verdicts = self._verdicts
         found_matches = []
-        for index in candidates:
+        while candidates:  # lowest index first, as the rules were given
+            lowest = candidates & -candidates
+            candidates ^= lowest
+            index = lowest.bit_length() - 1
             rule = rules[index]
             if rule.language == "es" and not ctx.looks_spanish():
                 continue
