@@ -49,6 +49,7 @@ class DocContext:
         self._leaves: dict[int, list[RawHit]] = {}
         self._spanish: bool | None = None
         self._present_entities: set[str] | None = None
+        self._word_classes: dict[str, bytes | bool] = {}
 
     # -- entities -------------------------------------------------------------------------------
     def entity_hits(self, entity_id: str) -> list[RawHit]:
@@ -137,6 +138,25 @@ class DocContext:
         self._leaves[key] = found
         return found
 
+    def word_indices(self, name: str, positions: list[int]) -> list[int]:
+        """``unit_index("words", p)`` for each folded offset ``p`` of field ``name``, without
+        listing every word of the field: a word starts where a word character follows a non-word
+        one, i.e. at each b" a" of the field classified byte by byte, so the word index of ``p``
+        is the count of those up to ``p`` (counted in C, one pass over the field for all positions)."""
+        classes = self._word_classes.get(name)
+        if classes is None:
+            classes = self._word_classes[name] = _word_classes(self.view.fields[name].folded)
+        if classes is False:
+            return [self.view.fields[name].unit_index("words", p) for p in positions]
+        index: dict[int, int] = {}
+        count = -1
+        scanned = 0
+        for position in sorted(set(positions)):
+            count += classes.count(b" a", scanned, position + 2)
+            scanned = position + 1
+            index[position] = count
+        return [index[p] for p in positions]
+
     def present_entities(self) -> set[str]:
         """Entities one of whose names was found (before case and context checks)."""
         found = self._present_entities
@@ -172,6 +192,21 @@ _ES_WORDS = frozenset("de la el los las que y en del por con para una se al lo c
 _ES_ONLY = frozenset("el los las del y en con una al lo sus le fue tambien pero hay muy".split())
 _PT_ONLY = frozenset("do da dos das em um uma ao aos os com nao e o pelo pela foi mais seu sua tambem".split())
 _EN_WORDS = frozenset("the of and to in is that for on with as was by at from it an be are has have this which were said".split())
+
+
+# \w (what document._WORD counts as a word) is a letter, a digit or "_": those bytes become "a",
+# every other byte a space
+_WORD_CLASS = bytes(97 if (chr(c).isalnum() or c == 95) else 32 for c in range(256))
+_BEYOND_LATIN1 = re.compile(r"[^\x00-\xff]")
+
+
+def _word_classes(folded: str) -> bytes | bool:
+    """b" " plus one byte per character of ``folded``: b"a" for a word character, b" " otherwise;
+    False when a letter or digit beyond latin-1 would be lost on the way (then words are listed)."""
+    beyond = _BEYOND_LATIN1.findall(folded)
+    if beyond and any(c.isalnum() for c in set(beyond)):
+        return False
+    return b" " + folded.encode("latin-1", "replace").translate(_WORD_CLASS)
 
 
 def _inside(hit: RawHit, spans: list[tuple[int, int]] | None) -> bool:
@@ -302,7 +337,7 @@ def _evaluate_near(node: Near, ctx: DocContext, scope: Scope) -> Outcome:
     span = node.within if unit == "words" else node.within - 1
     fields = ctx.view.fields
     if all(_simple(c) for c in node.children):
-        collected = _windows_by_position(child_hits, fields, unit, span)
+        collected = _windows_by_position(child_hits, ctx, unit, span)
     else:
         collected = _windows_by_evaluation(node, ctx, scope, child_hits, unit, span)
     if collected:
@@ -311,11 +346,12 @@ def _evaluate_near(node: Near, ctx: DocContext, scope: Scope) -> Outcome:
     return Outcome(False, [], f"{_name(node)}: all found, but never together within {node.within} {what}")
 
 
-def _windows_by_position(child_hits: list[list], fields: dict, unit: str, span: int) -> list:
+def _windows_by_position(child_hits: list[list], ctx: DocContext, unit: str, span: int) -> list:
     """Hits of every window [a, a+span] (in units) where each child has at least one hit."""
     placed = []  # per child: {field: (sorted unit indices, hits in that order)}
     anchors: set[tuple[str, int]] = set()
     starts_of: dict[str, list[int]] = {}
+    fields = ctx.view.fields
     for hits in child_hits:
         by_field: dict[str, list] = {}
         for hit in hits:
@@ -326,10 +362,13 @@ def _windows_by_position(child_hits: list[list], fields: dict, unit: str, span: 
                 items.append(hit)
         sorted_by_field = {}
         for name, items in by_field.items():
-            starts = starts_of.get(name)
-            if starts is None:
-                starts = starts_of[name] = fields[name].starts(unit)
-            indices = [bisect_right(starts, hit[1]) - 1 for hit in items]
+            if unit == "words":
+                indices = ctx.word_indices(name, [hit[1] for hit in items])
+            else:
+                starts = starts_of.get(name)
+                if starts is None:
+                    starts = starts_of[name] = fields[name].starts(unit)
+                indices = [bisect_right(starts, hit[1]) - 1 for hit in items]
             ordered = sorted(indices)
             if ordered != indices:  # a stable sort of the hits by unit index
                 order = sorted(range(len(items)), key=indices.__getitem__)
@@ -464,7 +503,7 @@ def _verdict_near(node: Near):
                 return None
             child_hits.append(found)
         if by_position:
-            collected = _windows_by_position(child_hits, ctx.view.fields, unit, span)
+            collected = _windows_by_position(child_hits, ctx, unit, span)
         else:
             anchors = sorted({(h[0], ctx.view.fields[h[0]].unit_index(unit, h[1])) for hits in child_hits for h in hits})
             collected = []
