@@ -87,17 +87,26 @@ class TermTable:
                 trail = 1 if akey.endswith(" ") and key[-1:].isalnum() else 0
                 # A key with spaces or punctuation matched the spaced-out text: confirm it letter for letter.
                 confirm = key if _NON_ALNUM.search(key) else None
-                # One exact, case-insensitive term (specs are deduplicated, so there is at most one
-                # per key): its hits need no further check, and the entry carries the bare id.
-                if len(ids) == 1 and self.specs[ids[0]].mode == "exact" and self.specs[ids[0]].case is None:
-                    entries.append((trail, len(key), confirm, ids[0], None))
+                # The usual cases carry a kind and the bare term id, handled inline by the scan:
+                # one exact term, one wildcard, or one single-word stem (aux: the stem), all
+                # case-insensitive; anything else goes through Scanner._check (kind _GENERAL).
+                spec = self.specs[ids[0]]
+                if len(ids) > 1 or spec.case is not None or (spec.mode == "stem" and len(spec.stems) != 1):
+                    entries.append((trail, len(key), confirm, _GENERAL, -1, tuple(ids)))
+                elif spec.mode == "exact":
+                    entries.append((trail, len(key), confirm, _EXACT, ids[0], None))
+                elif spec.mode == "prefix":
+                    entries.append((trail, len(key), confirm, _PREFIX, ids[0], None))
                 else:
-                    entries.append((trail, len(key), confirm, -1, tuple(ids)))
+                    entries.append((trail, len(key), confirm, _STEM, ids[0], spec.key))
             # the value is the first entry, flat, plus any further entries (rare) as a tuple
             automaton.add_word(akey, entries[0] + (tuple(entries[1:]) or None,))
         if by_key:
             automaton.make_automaton()
         self.automaton = automaton if by_key else None
+
+
+_EXACT, _PREFIX, _STEM, _GENERAL = range(4)  # how the scan checks an automaton entry
 
 
 def _automaton_key(spec: TermSpec) -> str:
@@ -131,26 +140,43 @@ class Scanner:
         if automaton is None or not folded:
             return found
         spaced = spaced_out(folded)
-        for last, (trail, key_len, confirm, plain, ids, more) in automaton.iter(spaced):
+        stem_cache = self._stem_cache
+        word_at = _WORD_AT.match
+        word_rest = _WORD_REST.match
+        for last, (trail, key_len, confirm, kind, term_id, aux, more) in automaton.iter(spaced):
             end = last - trail  # folded offset: spaced index minus the leading pad, plus one
             start = end - key_len
             if confirm is not None and folded[start:end] != confirm:
                 pass
-            elif plain >= 0:
-                spans = found.get(plain)
-                if spans is None:
-                    found[plain] = [(start, end)]
-                else:
-                    spans.append((start, end))
+            elif kind == _GENERAL:
+                self._check(found, aux, folded, original, offsets, start, end)
             else:
-                self._check(found, ids, folded, original, offsets, start, end)
+                if kind == _EXACT:
+                    hit_end = end
+                elif kind == _PREFIX:
+                    hit_end = word_rest(folded, end).end()
+                else:  # one word: its stem, memoised by word
+                    word = word_at(folded, start)
+                    hit_end = word.end()
+                    text = word.group()
+                    stem = stem_cache.get(text)
+                    if stem is None:
+                        stem = self._stem(text)
+                    if stem != aux:
+                        hit_end = -1
+                if hit_end >= 0:
+                    spans = found.get(term_id)
+                    if spans is None:
+                        found[term_id] = [(start, hit_end)]
+                    else:
+                        spans.append((start, hit_end))
             if more is not None:
-                for trail, key_len, confirm, plain, ids in more:
+                for trail, key_len, confirm, kind, term_id, aux in more:
                     end = last - trail
                     start = end - key_len
                     if confirm is not None and folded[start:end] != confirm:
                         continue
-                    self._check(found, (plain,) if plain >= 0 else ids, folded, original, offsets, start, end)
+                    self._check(found, aux if kind == _GENERAL else (term_id,), folded, original, offsets, start, end)
         return found
 
     def _check(self, found: dict, ids: tuple[int, ...], folded: str, original: str, offsets: list[int] | None,
