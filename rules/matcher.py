@@ -14,7 +14,7 @@ from .compile import Compiler, EntityTerms
 from .document import FIELDS, DocView
 from .entities import acronym_ok, case_ok, glued_to_other_name, title_adjacent
 from .language import Group, Leaf, Near, Node
-from .terms import Scanner
+from .terms import Scanner, latin1_bytes
 
 # A hit inside the matcher: (field, folded start, folded end, term id or -1 for regex, entity id or None,
 # the leaf that found it — or None while entities are being resolved)
@@ -35,9 +35,11 @@ class DocContext:
         self.view = view
         self.compiler = compiler
         self.term_hits: dict[str, dict[int, list[tuple[int, int]]]] = {}
+        self._latin1: dict[str, bytes | None] = {}
         for name in FIELDS:
             fv = view.fields[name]
-            found = scanner.scan(fv.folded, fv.original, fv.offsets)
+            raw = self._latin1[name] = latin1_bytes(fv.folded)
+            found = scanner.scan(fv.folded, fv.original, fv.offsets, raw)
             if fv.ignored and found:
                 found = {tid: kept for tid, spans in found.items()
                          if (kept := [s for s in spans if not fv.is_ignored(s[0])])}
@@ -145,8 +147,9 @@ class DocContext:
         is the count of those up to ``p`` (counted in C, one pass over the field for all positions)."""
         classes = self._word_classes.get(name)
         if classes is None:
-            classes = self._word_classes[name] = _word_classes(self.view.fields[name].folded)
-        if classes is False:
+            raw = self._latin1[name]
+            classes = self._word_classes[name] = False if raw is None else b" " + raw.translate(_WORD_CLASS)
+        if classes is False:  # a letter beyond latin-1: list the words
             return [self.view.fields[name].unit_index("words", p) for p in positions]
         index: dict[int, int] = {}
         count = -1
@@ -197,16 +200,6 @@ _EN_WORDS = frozenset("the of and to in is that for on with as was by at from it
 # \w (what document._WORD counts as a word) is a letter, a digit or "_": those bytes become "a",
 # every other byte a space
 _WORD_CLASS = bytes(97 if (chr(c).isalnum() or c == 95) else 32 for c in range(256))
-_BEYOND_LATIN1 = re.compile(r"[^\x00-\xff]")
-
-
-def _word_classes(folded: str) -> bytes | bool:
-    """b" " plus one byte per character of ``folded``: b"a" for a word character, b" " otherwise;
-    False when a letter or digit beyond latin-1 would be lost on the way (then words are listed)."""
-    beyond = _BEYOND_LATIN1.findall(folded)
-    if beyond and any(c.isalnum() for c in set(beyond)):
-        return False
-    return b" " + folded.encode("latin-1", "replace").translate(_WORD_CLASS)
 
 
 def _inside(hit: RawHit, spans: list[tuple[int, int]] | None) -> bool:

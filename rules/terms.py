@@ -22,15 +22,30 @@ _GAP = re.compile(r"[ \t\-]+")
 _NON_ALNUM = re.compile(r"[\W_]")      # exactly the characters for which str.isalnum() is False
 _WORD_REST = re.compile(r"[^\W_]*")   # the rest of a word: letters and digits
 _SPACE_TABLE = bytes(c if chr(c).isalnum() else 32 for c in range(256))
-_BEYOND_LATIN1 = re.compile(r"[^\x00-\xff]")
 
 
-def spaced_out(folded: str) -> str:
+_BEYOND_LATIN1_ALNUM = re.compile(r"[^\W_\x00-\xff]")  # a letter or digit beyond latin-1
+
+
+def latin1_bytes(folded: str) -> bytes | None:
+    """``folded`` as latin-1 bytes, characters beyond latin-1 as "?", when none of those is a
+    letter or digit (“ ” — … are not), so that classifying the bytes classifies the characters;
+    None otherwise.  Every "?" being a real one means nothing was replaced (two C counts)."""
+    raw = folded.encode("latin-1", "replace")
+    if raw.count(b"?") != folded.count("?") and _BEYOND_LATIN1_ALNUM.search(folded) is not None:
+        return None
+    return raw
+
+
+def spaced_out(folded: str, raw: bytes | None = None) -> str:
     """``folded`` with every character that is not a letter or digit replaced by a space, padded
-    with one space at each end.  Usual text goes through latin-1 bytes (one C pass); characters
-    beyond latin-1 that are not letters (“ ” —) become "?" on the way, which is a space anyway."""
-    if _BEYOND_LATIN1.search(folded) is None or not any(c.isalnum() for c in set(_BEYOND_LATIN1.findall(folded))):
-        core = folded.encode("latin-1", "replace").translate(_SPACE_TABLE).decode("latin-1")
+    with one space at each end.  Usual text goes through latin-1 bytes (one C pass, ``raw`` from
+    :func:`latin1_bytes` when the caller has it); characters beyond latin-1 that are not letters
+    (“ ” —) become "?" on the way, which is a space anyway."""
+    if raw is None:
+        raw = latin1_bytes(folded)
+    if raw is not None:
+        core = raw.translate(_SPACE_TABLE).decode("latin-1")
     else:
         core = _NON_ALNUM.sub(" ", folded)
     return " " + core + " "
@@ -131,7 +146,9 @@ class Scanner:
         self.table = table
         self._stem_cache: dict[str, str] = {}
 
-    def scan(self, folded: str, original: str, offsets: list[int] | None) -> dict[int, list[tuple[int, int]]]:
+    def scan(self, folded: str, original: str, offsets: list[int] | None,
+             raw: bytes | None = None) -> dict[int, list[tuple[int, int]]]:
+        """``raw``: :func:`latin1_bytes` of ``folded``, if the caller has it."""
         table = self.table
         if table.automaton is None:
             table.build()
@@ -139,7 +156,7 @@ class Scanner:
         found: dict[int, list[tuple[int, int]]] = {}
         if automaton is None or not folded:
             return found
-        spaced = spaced_out(folded)
+        spaced = spaced_out(folded, raw)
         stem_cache = self._stem_cache
         word_at = _WORD_AT.match
         word_rest = _WORD_REST.match
