@@ -31,7 +31,10 @@ _NAV_PARAGRAPH = re.compile(
     r"quiza te interese|otras noticias|ultimas noticias|seguir leyendo"
 )
 
-_NAV_START = re.compile(r"(?m)^[ \t\-•*>|]*(?:" + _NAV_PARAGRAPH.pattern + ")")
+# searched in "\n" + text: a pattern that starts with a literal lets the search skip to line starts
+_NAV_START = re.compile(r"\n[ \t\-•*>|]*(?:" + _NAV_PARAGRAPH.pattern + ")")
+# where a sentence break can start: the search for breaks tries only these
+_SENTENCE_CANDIDATE = re.compile(r"[.!?…\n]")
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ class FieldView:
             elif unit == "paragraphs":
                 found = [0] + [m.end() for m in _PARAGRAPH_BREAK.finditer(self.folded)]
             else:  # sentences need the original capitals to see where the next one starts
-                found = [0] + [m.end() for m in _SENTENCE_BREAK.finditer(self.original)]
+                found = _sentence_starts(self.original)
                 if self.offsets is not None:
                     found = [bisect_left(self.offsets, position) for position in found]
             self._starts[unit] = found
@@ -85,9 +88,25 @@ class FieldView:
         return False
 
 
+def _sentence_starts(original: str) -> list[int]:
+    """``[0]`` plus the end of each ``_SENTENCE_BREAK`` match, as ``finditer`` finds them, trying
+    the pattern only where a break can start (each one starts with . ! ? … or a newline)."""
+    found = [0]
+    match = _SENTENCE_BREAK.match
+    resume = 0
+    for candidate in _SENTENCE_CANDIDATE.finditer(original):
+        position = candidate.start()
+        if position >= resume:
+            m = match(original, position)
+            if m:
+                resume = m.end()
+                found.append(resume)
+    return found
+
+
 def _navigation_spans(folded: str) -> list[tuple[int, int]]:
     """Spans of paragraphs that are navigation boxes; a bare marker line also hides the line after it."""
-    if not _NAV_START.search(folded):
+    if not _NAV_START.search("\n" + folded):
         return []
     spans: list[tuple[int, int]] = []
     starts = [0] + [m.end() for m in _PARAGRAPH_BREAK.finditer(folded)]
