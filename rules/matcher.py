@@ -104,17 +104,22 @@ class DocContext:
             return found
         found = []
         rank = leaf.term_rank
+        terms: list[int] | set[int] = ()
+        if rank:  # the leaf's terms found in the document (a set intersection in C), in the leaf's order
+            if leaf.duplicate_terms:  # a term listed twice reports its hits twice, as listed
+                terms = [tid for tid in leaf.term_ids if tid in self.present]
+            else:
+                terms = rank.keys() & self.present
+                if len(terms) > 1:
+                    terms = sorted(terms, key=rank.__getitem__)
         for name in leaf.field_order:
-            hits = self.term_hits[name]
-            if hits and rank:
-                if leaf.duplicate_terms:  # a term listed twice reports its hits twice, as listed
-                    present = [tid for tid in leaf.term_ids if tid in hits]
-                else:  # the leaf's terms found in this field (a set intersection in C), in the leaf's order
-                    present = hits.keys() & rank.keys()
-                    if len(present) > 1:
-                        present = sorted(present, key=rank.__getitem__)
-                for tid in present:
-                    found += [(name, start, end, tid, None, leaf) for start, end in hits[tid]]
+            if terms:
+                hits = self.term_hits[name]
+                if hits:
+                    for tid in terms:
+                        spans = hits.get(tid)
+                        if spans:
+                            found += [(name, start, end, tid, None, leaf) for start, end in spans]
             for pattern in leaf.regexes:
                 fv = self.view.fields[name]
                 for m in pattern.finditer(fv.folded):
