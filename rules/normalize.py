@@ -49,6 +49,7 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _VOWELS = (("á", "a"), ("é", "e"), ("í", "i"), ("ó", "o"), ("ú", "u"), ("ü", "u"))
 _KEEP = "".join(c for c in "ñ¿¡«»“”‘’„—–…•·°ºª€£$¢§¶©®™×÷±" if _fold_char(c) == c)
 _OTHER_NON_ASCII = re.compile("[^\\x00-\\x7f" + re.escape(_KEEP) + "]")
+_ASCII_AND_KEPT = bytes(range(128)) + bytes(ord(c) for c in _KEEP if ord(c) < 256)
 
 
 def _fold_match(match: re.Match) -> str:
@@ -69,7 +70,11 @@ def fold(text: str) -> str:
     for accented, plain in _VOWELS:
         if accented in lowered:
             lowered = lowered.replace(accented, plain)
-    if _OTHER_NON_ASCII.search(lowered) is None:
+    raw = lowered.encode("latin-1", "replace")
+    if raw.count(b"?") == lowered.count("?"):  # all latin-1: delete the bytes that stay as they are
+        if not raw.translate(None, _ASCII_AND_KEPT):
+            return lowered
+    elif _OTHER_NON_ASCII.search(lowered) is None:
         return lowered
     return _OTHER_NON_ASCII.sub(_fold_match, lowered)
 
