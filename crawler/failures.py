@@ -41,6 +41,9 @@ def describe_failure(failure: Failure) -> str:
         if retry_after:
             text += f" (Retry-After: {retry_after.decode('latin-1')})"
         return text
+    tls = _tls_reason(exc)
+    if tls:
+        return f"TLS error: {tls}"
     for kind, text in NETWORK_ERRORS:
         if isinstance(exc, kind):
             return text
@@ -53,3 +56,26 @@ def describe_failure(failure: Failure) -> str:
     if "TLS" in name or "SSL" in name or "certificate" in detail.lower():
         return f"TLS error: {detail or name}"
     return f"{name}: {detail}" if detail else name
+
+
+def _tls_reason(exc: BaseException) -> str | None:
+    """The TLS failure inside a failed download, if that is what it was.
+
+    Scrapy wraps Twisted's ``ResponseFailed`` (whose ``reasons`` hold the real failures, an
+    OpenSSL error among them) in a ``DownloadFailedError`` that only says "download failed".
+    """
+    for cause in (exc, exc.__cause__):
+        for reason in getattr(cause, "reasons", None) or []:
+            value = getattr(reason, "value", reason)
+            module = type(value).__module__
+            if module.startswith("OpenSSL") or "SSL" in type(value).__name__ or "TLS" in type(value).__name__:
+                return _openssl_text(value)
+    return None
+
+
+def _openssl_text(value: BaseException) -> str:
+    # OpenSSL errors carry a list of (library, function, reason) tuples; the reason reads best.
+    details = value.args[0] if value.args else None
+    if isinstance(details, list) and details and isinstance(details[0], tuple):
+        return ", ".join(str(part[-1]) for part in details)
+    return str(value) or type(value).__name__
