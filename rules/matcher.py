@@ -65,24 +65,28 @@ class DocContext:
     def _resolve_entity(self, terms: EntityTerms) -> list[RawHit]:
         view = self.view
         entity = terms.entity
+        present = self.present  # visit only the names found, in the catalogue's order
+        aliases = [tid for tid in terms.aliases if tid in present]
+        acronyms = [item for item in terms.acronyms if item[0] in present]
+        shorts = [item for item in terms.short if item[0] in present]
         full: list[RawHit] = []
         for name in FIELDS:
             hits = self.term_hits[name]
-            for tid in terms.aliases:
+            for tid in aliases:
                 for start, end in hits.get(tid, ()):
                     full.append((name, start, end, tid, entity.id))
-            for tid, spelling in terms.acronyms:
+            for tid, spelling in acronyms:
                 fv = view.fields[name]
                 for start, end in hits.get(tid, ()):
                     o_start, o_end = fv.original_span(start, end)
                     if acronym_ok(spelling, fv.original[o_start:o_end]):
                         full.append((name, start, end, tid, entity.id))
         short: list[RawHit] = []
-        seen_full = any(tid in self.term_hits[name] for name in FIELDS for tid in terms.aliases)
-        for name in FIELDS:
+        seen_full = bool(aliases)  # a full name anywhere in the document
+        for name in FIELDS if shorts else ():
             hits = self.term_hits[name]
             fv = view.fields[name]
-            for tid, spelling in terms.short:
+            for tid, spelling in shorts:
                 for start, end in hits.get(tid, ()):
                     o_start, o_end = fv.original_span(start, end)
                     if not case_ok(spelling, fv.original[o_start:o_end]):
@@ -135,9 +139,10 @@ class DocContext:
         if leaf.except_ids and found:
             # hits inside an except phrase are dropped: gather the except phrases found, per field
             except_spans: dict[str, list[tuple[int, int]]] = {}
-            for name in FIELDS:
+            except_ids = [tid for tid in leaf.except_ids if tid in self.present]
+            for name in FIELDS if except_ids else ():
                 spans = self.term_hits[name]
-                within = [span for tid in leaf.except_ids for span in spans.get(tid, ())]
+                within = [span for tid in except_ids for span in spans.get(tid, ())]
                 if within:
                     except_spans[name] = within
             if except_spans:

@@ -100,10 +100,10 @@ class RuleSet:
             candidates ^= lowest
             index = lowest.bit_length() - 1
             rule = rules[index]
-            if rule.language == "es" and not ctx.looks_spanish():
-                continue
             hits = verdicts[index](ctx, ())
-            if hits is None:
+            if hits is None:  # both must hold; the language guard (it counts words) only for rules that pass
+                continue
+            if rule.language == "es" and not ctx.looks_spanish():
                 continue
             gate = list(dict.fromkeys(hits))
             total = score_total(rule, gate, ctx)
