@@ -108,7 +108,7 @@ class RuleSet:
             gate = list(dict.fromkeys(hits))
             total = score_total(rule, gate, ctx)
             if total >= rule.threshold:
-                found_matches.append(self._match(rule, ctx, gate, total, f"score {total:g} ≥ threshold {rule.threshold:g}"))
+                found_matches.append(self._match(rule, ctx, gate, total))
         found_matches.sort(key=_best_first)
         return found_matches
 
@@ -138,10 +138,11 @@ class RuleSet:
         return RuleEvaluation(rule.id, True, total, rule.threshold, reason, self._match(rule, ctx, gate, total, reason))
 
     @staticmethod
-    def _match(rule: CompiledRule, ctx: DocContext, gate: list, total: float, reason: str) -> RuleMatch:
-        """A match whose evidence is built from ``gate`` when first read."""
+    def _match(rule: CompiledRule, ctx: DocContext, gate: list, total: float, reason: str | None = None) -> RuleMatch:
+        """A match whose evidence is built from ``gate`` when first read (``reason`` too, if not given)."""
 
         def fill() -> dict:
+            why = reason if reason is not None else f"score {total:g} ≥ threshold {rule.threshold:g}"
             _, breakdown = score(rule, gate, ctx)
             hits = to_hits(gate, ctx)
             text, highlights = snippet(ctx, gate, hits)
@@ -150,7 +151,7 @@ class RuleSet:
                 "terms": list(dict.fromkeys(h.term for h in hits if h.kind == "term")),
                 "entities": list(dict.fromkeys(h.label for h in hits if h.kind == "entity")),
                 "hits": hits, "snippet": text, "snippet_highlights": highlights,
-                "explanation": explanation(rule, ctx, per_leaf, total, breakdown, True, reason),
+                "explanation": explanation(rule, ctx, per_leaf, total, breakdown, True, why),
                 "score_breakdown": breakdown,
             }
 

@@ -114,14 +114,21 @@ class TermTable:
                     entries.append((trail, len(key), confirm, _PREFIX, ids[0], None))
                 else:
                     entries.append((trail, len(key), confirm, _STEM, ids[0], spec.key))
-            # the value is the first entry, flat, plus any further entries (rare) as a tuple
-            automaton.add_word(akey, entries[0] + (tuple(entries[1:]) or None,))
+            if len(entries) == 1 and entries[0][2:4] == (None, _EXACT) and entries[0][0] == 1 \
+                    and entries[0][1] <= _LENGTH_MASK:
+                # the commonest case, one exact word: the value is an int, term id and key length
+                automaton.add_word(akey, entries[0][4] << _LENGTH_BITS | entries[0][1])
+            else:
+                # the value is the first entry, flat, plus any further entries (rare) as a tuple
+                automaton.add_word(akey, entries[0] + (tuple(entries[1:]) or None,))
         if by_key:
             automaton.make_automaton()
         self.automaton = automaton if by_key else None
 
 
 _EXACT, _PREFIX, _STEM, _GENERAL = range(4)  # how the scan checks an automaton entry
+_LENGTH_BITS = 16  # an int automaton value is term_id << _LENGTH_BITS | key length
+_LENGTH_MASK = (1 << _LENGTH_BITS) - 1
 
 
 def _automaton_key(spec: TermSpec) -> str:
@@ -160,7 +167,18 @@ class Scanner:
         stem_cache = self._stem_cache
         word_at = _WORD_AT.match
         word_rest = _WORD_REST.match
-        for last, (trail, key_len, confirm, kind, term_id, aux, more) in automaton.iter(spaced):
+        bits, mask = _LENGTH_BITS, _LENGTH_MASK
+        for last, value in automaton.iter(spaced):
+            if value.__class__ is int:  # one exact word, followed by its boundary space
+                end = last - 1
+                term_id = value >> bits
+                spans = found.get(term_id)
+                if spans is None:
+                    found[term_id] = [(end - (value & mask), end)]
+                else:
+                    spans.append((end - (value & mask), end))
+                continue
+            trail, key_len, confirm, kind, term_id, aux, more = value
             end = last - trail  # folded offset: spaced index minus the leading pad, plus one
             start = end - key_len
             if confirm is not None and folded[start:end] != confirm:
