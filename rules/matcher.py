@@ -429,13 +429,18 @@ def _windows_by_evaluation(node: Near, ctx: DocContext, scope: Scope, child_hits
 # reference for verdicts with reasons (RuleSet.evaluate and explain).
 
 
-def compile_verdict(node: Node):
-    """A closure computing ``evaluate(node, ctx, scope).hits`` when it passes, None when it fails."""
+def compile_verdict(node: Node, requirements=None, known: frozenset = frozenset()):
+    """A closure computing ``evaluate(node, ctx, scope).hits`` when it passes, None when it fails.
+
+    ``requirements(node)`` lists term-id sets one term of each of which must be in the document
+    for ``node`` to pass (None for a set that cannot be known); a ``near`` or ``all`` node first
+    checks those (C set operations) and fails at once, before evaluating any child, when one is
+    missing.  ``known``: sets already checked (the rule's own, by RuleSet.match)."""
     if isinstance(node, Leaf):
         return _verdict_leaf(node)
     if isinstance(node, Near):
-        return _verdict_near(node)
-    runs = tuple(compile_verdict(child) for child in node.children)
+        return _guarded(_verdict_near(node, requirements, known), node, requirements, known)
+    runs = tuple(compile_verdict(child, requirements, known) for child in node.children)
     if node.op == "all":
         if len(runs) == 1:
             only = runs[0]
@@ -449,7 +454,7 @@ def compile_verdict(node: Node):
                     return None
                 hits += found
             return hits
-        return run_all
+        return _guarded(run_all, node, requirements, known)
     if node.op == "any":
         need = node.min
 
@@ -492,8 +497,24 @@ def _verdict_leaf(leaf: Leaf):
     return run_leaf
 
 
-def _verdict_near(node: Near):
-    runs = tuple(compile_verdict(child) for child in node.children)
+def _guarded(run, node: Node, requirements, known: frozenset):
+    """``run`` preceded by the check of ``node``'s required term sets (see compile_verdict)."""
+    needs = [] if requirements is None else requirements(node)
+    needs = list(dict.fromkeys(n for n in needs if n is not None and n not in known))
+    if not needs:
+        return run
+
+    def run_guarded(ctx: DocContext, scope: Scope):
+        present = ctx.present
+        for need in needs:
+            if present.isdisjoint(need):
+                return None
+        return run(ctx, scope)
+    return run_guarded
+
+
+def _verdict_near(node: Near, requirements=None, known: frozenset = frozenset()):
+    runs = tuple(compile_verdict(child, requirements, known) for child in node.children)
     unit = node.unit
     span = node.within if unit == "words" else node.within - 1
     by_position = all(_simple(c) for c in node.children)

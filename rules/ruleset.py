@@ -51,7 +51,8 @@ class RuleSet:
         self._width = width
         self._depth = depth
         self._all_rules = (1 << width) - 1
-        self._verdicts = [compile_verdict(rule.condition) for rule in rules]
+        self._verdicts = [compile_verdict(rule.condition, self._requirements, frozenset(required))
+                          for rule, required in zip(rules, self._required)]
 
     def _requirements(self, node: Node) -> list[frozenset[int] | None]:
         """Conjunction of term-id sets, one of each must be present for ``node`` to pass (None =
