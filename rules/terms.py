@@ -166,8 +166,9 @@ class Scanner:
         spaced = spaced_out(folded, raw)
         stem_cache = self._stem_cache
         word_at = _WORD_AT.match
-        word_rest = _WORD_REST.match
         bits, mask = _LENGTH_BITS, _LENGTH_MASK
+        find = spaced.find
+        plain_words = "_" not in folded
         for last, value in automaton.iter(spaced):
             if value.__class__ is int:  # one exact word, followed by its boundary space
                 end = last - 1
@@ -188,12 +189,12 @@ class Scanner:
             else:
                 if kind == _EXACT:
                     hit_end = end
-                elif kind == _PREFIX:
-                    hit_end = word_rest(folded, end).end()
+                elif kind == _PREFIX:  # to the end of the letters and digits: the next space in ``spaced``
+                    hit_end = find(" ", end + 1) - 1
                 else:  # one word: its stem, memoised by word
-                    word = word_at(folded, start)
-                    hit_end = word.end()
-                    text = word.group()
+                    # the word (\w+) ends where letters and digits do, unless the field has a "_"
+                    hit_end = find(" ", end + 1) - 1 if plain_words else word_at(folded, start).end()
+                    text = folded[start:hit_end]
                     stem = stem_cache.get(text)
                     if stem is None:
                         stem = self._stem(text)
