@@ -446,6 +446,10 @@ def compile_verdict(node: Node, requirements=None, known: frozenset = frozenset(
             only = runs[0]
             return only  # nothing downstream mutates a node's hits, so one child's list is the group's
 
+        # Leaves first (cheap, and the likeliest to fail), groups and proximity after; the hits
+        # are still joined in the order written.
+        order = sorted(range(len(runs)), key=lambda i: not isinstance(node.children[i], Leaf))
+
         def run_all(ctx: DocContext, scope: Scope):
             hits: list = []
             for run in runs:
@@ -454,7 +458,20 @@ def compile_verdict(node: Node, requirements=None, known: frozenset = frozenset(
                     return None
                 hits += found
             return hits
-        return _guarded(run_all, node, requirements, known)
+
+        def run_all_leaves_first(ctx: DocContext, scope: Scope):
+            results: list = [None] * len(runs)
+            for i in order:
+                found = runs[i](ctx, scope)
+                if found is None:
+                    return None
+                results[i] = found
+            hits: list = []
+            for found in results:
+                hits += found
+            return hits
+        run = run_all if order == sorted(order) else run_all_leaves_first
+        return _guarded(run, node, requirements, known)
     if node.op == "any":
         need = node.min
 
