@@ -511,7 +511,19 @@ def _verdict_leaf(leaf: Leaf):
         if scope and hits:
             hits = [h for h in hits if _in_scope(ctx, h, scope)]
         return hits or None
-    return run_leaf
+
+    if leaf.entity_ids or leaf.regexes:
+        return run_leaf
+    terms = frozenset(leaf.term_ids)
+
+    def run_terms_leaf(ctx: DocContext, scope: Scope):
+        if terms.isdisjoint(ctx.present):  # none of its terms in the document: no hits
+            return None
+        hits = ctx.leaf_hits(leaf)
+        if scope and hits:
+            hits = [h for h in hits if _in_scope(ctx, h, scope)]
+        return hits or None
+    return run_terms_leaf
 
 
 def _guarded(run, node: Node, requirements, known: frozenset):
