@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from itertools import repeat
 from dataclasses import dataclass
+from itertools import repeat
 
 from .compile import Compiler, EntityTerms
 from .document import FIELDS, DocView
@@ -397,10 +397,6 @@ def _windows_by_position(child_hits: list[list], ctx: DocContext, unit: str, spa
         else:
             collected += window
     return collected
-
-
-def _first(item: tuple) -> int:
-    return item[0]
 
 
 def _windows_by_evaluation(node: Near, ctx: DocContext, scope: Scope, child_hits: list[list], unit: str,
