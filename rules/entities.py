@@ -20,6 +20,9 @@ from .normalize import fold
 ENTITY_KEYS = {"id", "name", "groups", "aliases", "short", "acronyms", "titles"}
 _CONNECTORS = {"de", "del", "la", "las", "los", "y", "e", "el", "van", "von", "da", "di"}
 _WORD = re.compile(r"\w+")
+_WORD_BEFORE = re.compile(r"(\w+)[ \t]+$")
+_WORD_AFTER = re.compile(r"[ \t]+(\w+)")
+_TITLE_LEAD = re.compile(r"\s*,?\s*(?:el |la |nuevo |nueva |actual )?")
 
 
 @dataclass
@@ -91,6 +94,20 @@ def parse_entity(raw: Any, file: str, index: int) -> Entity:
 
 def case_ok(pattern: str, found: str) -> bool:
     """True when every capitalised word of ``pattern`` is capitalised in ``found`` (ALL CAPS passes)."""
+    key = (pattern, found)
+    known = _CASE_OK.get(key)
+    if known is None:
+        known = _case_ok(pattern, found)
+        if len(_CASE_OK) < 50_000:
+            _CASE_OK[key] = known
+    return known
+
+
+_CASE_OK: dict[tuple[str, str], bool] = {}
+_ACRONYM_OK: dict[tuple[str, str], bool] = {}
+
+
+def _case_ok(pattern: str, found: str) -> bool:
     pattern_words = _WORD.findall(pattern)
     found_words = _WORD.findall(found)
     if len(pattern_words) != len(found_words):
@@ -103,6 +120,16 @@ def case_ok(pattern: str, found: str) -> bool:
 
 def acronym_ok(pattern: str, found: str) -> bool:
     """Acronyms ("DEA", "ICE", "Semar") must match letter case exactly, accents aside."""
+    key = (pattern, found)
+    known = _ACRONYM_OK.get(key)
+    if known is None:
+        known = _acronym_ok(pattern, found)
+        if len(_ACRONYM_OK) < 50_000:
+            _ACRONYM_OK[key] = known
+    return known
+
+
+def _acronym_ok(pattern: str, found: str) -> bool:
     return fold(pattern) == fold(found) and all(
         a.isupper() == b.isupper() for a, b in zip(pattern, found) if a.isalpha() and b.isalpha()
     )
@@ -116,7 +143,7 @@ def glued_to_other_name(original: str, start: int, end: int, titles_folded: list
     not names.
     """
     before = original[max(0, start - 40):start]
-    m = re.search(r"(\w+)[ \t]+$", before)
+    m = _WORD_BEFORE.search(before)
     if m:
         word = m.group(1)
         if word[0].isupper() and fold(word) not in _CONNECTORS and _looks_like_name(word):
@@ -124,7 +151,7 @@ def glued_to_other_name(original: str, start: int, end: int, titles_folded: list
             if not any(folded_before.endswith(t) for t in titles_folded):
                 return True
     after = original[end:end + 30]
-    m = re.match(r"[ \t]+(\w+)", after)
+    m = _WORD_AFTER.match(after)
     if m:
         word = m.group(1)
         if word[0].isupper() and not word.isupper() and fold(word) not in _CONNECTORS and _looks_like_name(word):
@@ -155,7 +182,7 @@ def title_adjacent(folded: str, start: int, end: int, titles_folded: list[str]) 
         if before.endswith(title) and (len(before) == len(title) or not before[-len(title) - 1].isalnum()):
             return True
     after = folded[end:end + 60]
-    m = re.match(r"\s*,?\s*(?:el |la |nuevo |nueva |actual )?", after)
+    m = _TITLE_LEAD.match(after)
     rest = after[m.end():] if m else after
     for title in titles_folded:
         if rest.startswith(title) and (len(rest) == len(title) or not rest[len(title)].isalnum()):

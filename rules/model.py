@@ -53,6 +53,21 @@ class RuleMatch:
         values["snippet_highlights"] = [tuple(s) for s in values.get("snippet_highlights", [])]
         return cls(**values)
 
+    @classmethod
+    def deferred(cls, rule_id: str, rule_name: str, score: float, threshold: float, channel: str | None,
+                 mode: str, digest: dict | None, fill: Callable[[], dict]) -> "RuleMatch":
+        """``cls(rule_id, …, digest, [], [], [], "", [], "", []).defer(fill)``, without the
+        generated ``__init__`` (it assigns each evidence field through its property): the same
+        instance dictionary, filled in one step."""
+        match = cls.__new__(cls)
+        match.__dict__.update({
+            "rule_id": rule_id, "rule_name": rule_name, "score": score, "threshold": threshold,
+            "channel": channel, "mode": mode, "digest": digest,
+            "_terms": [], "_entities": [], "_hits": [], "_snippet": "", "_snippet_highlights": [],
+            "_explanation": "", "_score_breakdown": [], "_fill": fill,
+        })
+        return match
+
     def defer(self, fill: Callable[[], dict]) -> "RuleMatch":
         """Compute the evidence fields (:data:`DEFERRED`) with ``fill()`` when one is first read."""
         self.__dict__["_fill"] = fill

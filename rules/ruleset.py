@@ -156,8 +156,8 @@ class RuleSet:
                 "score_breakdown": breakdown,
             }
 
-        return RuleMatch(rule.id, rule.name, total, rule.threshold, rule.channel, rule.mode, rule.digest,
-                         [], [], [], "", [], "", []).defer(fill)
+        return RuleMatch.deferred(rule.id, rule.name, total, rule.threshold, rule.channel, rule.mode, rule.digest,
+                                  fill)
 
     def explain(self, doc: Document, rule_id: str) -> str:
         """The explanation text for one rule, matched or not (for `vigia match`)."""
