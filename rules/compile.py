@@ -97,6 +97,8 @@ class Compiler:
         for position, term_id in enumerate(leaf.term_ids):
             leaf.term_rank.setdefault(term_id, position)
         leaf.duplicate_terms = len(leaf.term_rank) < len(leaf.term_ids)
+        leaf.hits_key = (tuple(leaf.term_ids), leaf.field_order, leaf.entity_order, tuple(leaf.except_ids),
+                         tuple((r.pattern, r.flags) for r in leaf.regexes))
 
     def _register_entity(self, entity: Entity) -> None:
         if entity.id in self.entity_terms:

@@ -49,6 +49,7 @@ class DocContext:
             self.present.update(found_in_field)
         self._entities: dict[str, list[RawHit]] = {}
         self._leaves: dict[int, list[RawHit]] = {}
+        self._shared_leaves: dict[tuple, list[RawHit]] = {}
         self._spanish: bool | None = None
         self._present_entities: set[str] | None = None
         self._word_classes: dict[str, bytes | bool] = {}
@@ -106,6 +107,19 @@ class DocContext:
         found = self._leaves.get(key)
         if found is not None:
             return found
+        share = leaf.hits_key
+        if share:
+            shared = self._shared_leaves.get(share)
+            if shared is not None:  # a leaf with the same terms, fields, entities and excepts: same places
+                found = self._leaves[key] = [(name, start, end, tid, entity_id, leaf)
+                                             for name, start, end, tid, entity_id, _ in shared]
+                return found
+        found = self._leaves[key] = self._leaf_hits(leaf)
+        if share:
+            self._shared_leaves[share] = found
+        return found
+
+    def _leaf_hits(self, leaf: Leaf) -> list[RawHit]:
         found = []
         rank = leaf.term_rank
         terms: list[int] | set[int] = ()
@@ -147,7 +161,6 @@ class DocContext:
                     except_spans[name] = within
             if except_spans:
                 found = [h for h in found if not _inside(h, except_spans.get(h[0]))]
-        self._leaves[key] = found
         return found
 
     def word_indices(self, name: str, positions: list[int]) -> list[int]:
