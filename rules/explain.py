@@ -44,8 +44,15 @@ def score_total(rule: CompiledRule, gate_hits: list, ctx: DocContext) -> float:
     best: dict = {}
     weights = rule.weights
     fields = ctx.view.fields
-    for name, start, end, _tid, entity_id, leaf in gate_hits:
-        key = ("entity", entity_id) if entity_id else fields[name].folded[start:end]
+    # an exact term's hit is its folded key letter for letter: no slice (and hash) of the text
+    exact = ctx.compiler.table.exact_keys
+    for name, start, end, tid, entity_id, leaf in gate_hits:
+        if entity_id:
+            key = ("entity", entity_id)
+        else:
+            key = exact.get(tid)
+            if key is None:
+                key = fields[name].folded[start:end]
         points = leaf.weight * weights.get(name, 1.0)
         if points > best.get(key, -1.0):
             best[key] = points

@@ -71,6 +71,7 @@ class TermTable:
         self.specs: list[TermSpec] = []
         self._index: dict[TermSpec, int] = {}
         self.automaton: ahocorasick.Automaton | None = None
+        self.exact_keys: dict[int, str] = {}
 
     def add(self, text: str, mode: str, case_sensitive: bool = False) -> int:
         """Register a term and return its id; identical terms across rules share one id."""
@@ -124,6 +125,9 @@ class TermTable:
         if by_key:
             automaton.make_automaton()
         self.automaton = automaton if by_key else None
+        # the text of any hit of an exact term is its key (the scan confirms whatever the
+        # spaced-out text could blur), so scoring can use the key instead of slicing the field
+        self.exact_keys = {term_id: spec.key for term_id, spec in enumerate(self.specs) if spec.mode == "exact"}
 
 
 _EXACT, _PREFIX, _STEM, _GENERAL = range(4)  # how the scan checks an automaton entry
