@@ -72,6 +72,7 @@ class TermTable:
         self._index: dict[TermSpec, int] = {}
         self.automaton: ahocorasick.Automaton | None = None
         self.exact_keys: dict[int, str] = {}
+        self.keys: list[str] = []
 
     def add(self, text: str, mode: str, case_sensitive: bool = False) -> int:
         """Register a term and return its id; identical terms across rules share one id."""
@@ -119,6 +120,13 @@ class TermTable:
                     and entries[0][1] <= _LENGTH_MASK:
                 # the commonest case, one exact word: the value is an int, term id and key length
                 automaton.add_word(akey, entries[0][4] << _LENGTH_BITS | entries[0][1])
+            elif len(entries) == 1 and entries[0][2] is None and entries[0][3] in (_PREFIX, _STEM) \
+                    and entries[0][0] == 0 and entries[0][1] <= _LENGTH_MASK:
+                # one wildcard or single-word stem of letters and digits: a negative int, the
+                # complement of term id, a stem flag and key length (the stem is ``keys[term id]``)
+                is_stem = 1 if entries[0][3] == _STEM else 0
+                automaton.add_word(akey, ~(entries[0][4] << (_LENGTH_BITS + 1) | is_stem << _LENGTH_BITS
+                                           | entries[0][1]))
             else:
                 # the value is the first entry, flat, plus any further entries (rare) as a tuple
                 automaton.add_word(akey, entries[0] + (tuple(entries[1:]) or None,))
@@ -127,6 +135,7 @@ class TermTable:
         self.automaton = automaton if by_key else None
         # the text of any hit of an exact term is its key (the scan confirms whatever the
         # spaced-out text could blur), so scoring can use the key instead of slicing the field
+        self.keys = [spec.key for spec in self.specs]
         self.exact_keys = {term_id: spec.key for term_id, spec in enumerate(self.specs) if spec.mode == "exact"}
 
 
@@ -173,15 +182,37 @@ class Scanner:
         bits, mask = _LENGTH_BITS, _LENGTH_MASK
         find = spaced.find
         plain_words = "_" not in folded
+        keys = table.keys
         for last, value in automaton.iter(spaced):
-            if value.__class__ is int:  # one exact word, followed by its boundary space
-                end = last - 1
-                term_id = value >> bits
+            if value.__class__ is int:
+                if value >= 0:  # one exact word, followed by its boundary space
+                    end = last - 1
+                    term_id = value >> bits
+                    spans = found.get(term_id)
+                    if spans is None:
+                        found[term_id] = [(end - (value & mask), end)]
+                    else:
+                        spans.append((end - (value & mask), end))
+                    continue
+                # one wildcard or one-word stem (see TermTable.build): the key ends at ``last``
+                value = ~value
+                start = last - (value & mask)
+                term_id = value >> (bits + 1)
+                if value >> bits & 1:  # the word's stem, memoised by word
+                    hit_end = find(" ", last + 1) - 1 if plain_words else word_at(folded, start).end()
+                    text = folded[start:hit_end]
+                    stem = stem_cache.get(text)
+                    if stem is None:
+                        stem = self._stem(text)
+                    if stem != keys[term_id]:
+                        continue
+                else:  # to the end of the letters and digits: the next space in ``spaced``
+                    hit_end = find(" ", last + 1) - 1
                 spans = found.get(term_id)
                 if spans is None:
-                    found[term_id] = [(end - (value & mask), end)]
+                    found[term_id] = [(start, hit_end)]
                 else:
-                    spans.append((end - (value & mask), end))
+                    spans.append((start, hit_end))
                 continue
             trail, key_len, confirm, kind, term_id, aux, more = value
             end = last - trail  # folded offset: spaced index minus the leading pad, plus one
