@@ -72,7 +72,7 @@ def fold(text: str) -> str:
         if accented in lowered:
             lowered = lowered.replace(accented, plain)
     raw = lowered.encode("latin-1", "replace")
-    if raw.count(b"?") == lowered.count("?"):  # all latin-1: delete the bytes that stay as they are
+    if b"?" not in raw or raw.count(b"?") == lowered.count("?"):  # all latin-1: delete the bytes that stay as they are
         if not raw.translate(None, _ASCII_AND_KEPT):
             return lowered
     else:  # some characters beyond latin-1: none to fold when each is a kept one (“ ” — …), counted

@@ -32,7 +32,7 @@ def latin1_bytes(folded: str) -> bytes | None:
     letter or digit (“ ” — … are not), so that classifying the bytes classifies the characters;
     None otherwise.  Every "?" being a real one means nothing was replaced (two C counts)."""
     raw = folded.encode("latin-1", "replace")
-    if raw.count(b"?") != folded.count("?") and not _only_wide_punctuation(folded) \
+    if b"?" in raw and raw.count(b"?") != folded.count("?") and not _only_wide_punctuation(folded) \
             and _BEYOND_LATIN1_ALNUM.search(folded) is not None:
         return None
     return raw
