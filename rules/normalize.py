@@ -49,7 +49,6 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _VOWELS = (("á", "a"), ("é", "e"), ("í", "i"), ("ó", "o"), ("ú", "u"), ("ü", "u"))
 _KEEP = "".join(c for c in "ñ¿¡«»“”‘’„—–…•·°ºª€£$¢§¶©®™×÷±" if _fold_char(c) == c)
 _OTHER_NON_ASCII = re.compile("[^\\x00-\\x7f" + re.escape(_KEEP) + "]")
-_KEEP_WIDE = tuple(c for c in _KEEP if ord(c) > 0xFF)  # distinct, so their counts add up
 _ASCII_AND_KEPT = bytes(range(128)) + bytes(ord(c) for c in _KEEP if ord(c) < 256)
 
 
@@ -75,12 +74,8 @@ def fold(text: str) -> str:
     if b"?" not in raw or raw.count(b"?") == lowered.count("?"):  # all latin-1: delete the bytes that stay as they are
         if not raw.translate(None, _ASCII_AND_KEPT):
             return lowered
-    else:  # some characters beyond latin-1: none to fold when each is a kept one (“ ” — …), counted
-        # in C, and the latin-1 part has none either
-        narrow = lowered.encode("latin-1", "ignore")
-        if len(narrow) + sum(map(lowered.count, _KEEP_WIDE)) == len(lowered) \
-                and not narrow.translate(None, _ASCII_AND_KEPT):
-            return lowered
+    elif _OTHER_NON_ASCII.search(lowered) is None:
+        return lowered
     return _OTHER_NON_ASCII.sub(_fold_match, lowered)
 
 

@@ -32,19 +32,9 @@ def latin1_bytes(folded: str) -> bytes | None:
     letter or digit (“ ” — … are not), so that classifying the bytes classifies the characters;
     None otherwise.  Every "?" being a real one means nothing was replaced (two C counts)."""
     raw = folded.encode("latin-1", "replace")
-    if b"?" in raw and raw.count(b"?") != folded.count("?") and not _only_wide_punctuation(folded) \
-            and _BEYOND_LATIN1_ALNUM.search(folded) is not None:
+    if b"?" in raw and raw.count(b"?") != folded.count("?") and _BEYOND_LATIN1_ALNUM.search(folded) is not None:
         return None
     return raw
-
-
-_WIDE_PUNCTUATION = tuple(c for c in "“”‘’„—–…•€™" if not c.isalnum())  # distinct; none a letter or digit
-
-
-def _only_wide_punctuation(text: str) -> bool:
-    """True when every character of ``text`` beyond latin-1 is one of the usual punctuation marks
-    of news text (counted in C), so none of them is a letter or digit."""
-    return len(text.encode("latin-1", "ignore")) + sum(map(text.count, _WIDE_PUNCTUATION)) == len(text)
 
 
 def spaced_out(folded: str, raw: bytes | None = None) -> str:
