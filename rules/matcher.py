@@ -130,6 +130,7 @@ class DocContext:
                 terms = rank.keys() & self.present
                 if len(terms) > 1:
                     terms = sorted(terms, key=rank.__getitem__)
+        add = found.append  # a plain loop: most terms have one or two spans, less than a list comprehension's call
         for name in leaf.field_order:
             if terms:
                 hits = self.term_hits[name]
@@ -137,7 +138,8 @@ class DocContext:
                     for tid in terms:
                         spans = hits.get(tid)
                         if spans:
-                            found += [(name, start, end, tid, None, leaf) for start, end in spans]
+                            for start, end in spans:
+                                add((name, start, end, tid, None, leaf))
             for pattern in leaf.regexes:
                 fv = self.view.fields[name]
                 for m in pattern.finditer(fv.folded):
