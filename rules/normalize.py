@@ -52,6 +52,21 @@ _OTHER_NON_ASCII = re.compile("[^\\x00-\\x7f" + re.escape(_KEEP) + "]")
 _ASCII_AND_KEPT = bytes(range(128)) + bytes(ord(c) for c in _KEEP if ord(c) < 256)
 
 
+def _latin1_lower() -> bytes:
+    """For each latin-1 byte: its character lowercased, then an accented vowel made plain (what
+    fold() does with str.lower and str.replace); every latin-1 letter lowercases to one latin-1 letter."""
+    table = bytearray()
+    plain = dict(_VOWELS)
+    for code in range(256):
+        lowered = chr(code).lower()
+        assert len(lowered) == 1 and ord(lowered) < 256
+        table.append(ord(plain.get(lowered, lowered)))
+    return bytes(table)
+
+
+_LATIN1_LOWER = _latin1_lower()
+
+
 def _fold_match(match: re.Match) -> str:
     return _TABLE[ord(match.group())]
 
@@ -62,6 +77,17 @@ def fold(text: str) -> str:
     Fast path: lower() in C, accented vowels by str.replace, and only the remaining non-ASCII
     characters (rare in Spanish text) go through the fold table.
     """
+    if text.isascii():
+        return text.lower()
+    try:
+        narrow = text.encode("latin-1")
+    except UnicodeEncodeError:
+        pass
+    else:  # latin-1 text: lowercase and plain vowels in one bytes.translate (see _LATIN1_LOWER)
+        raw = narrow.translate(_LATIN1_LOWER)
+        if not raw.translate(None, _ASCII_AND_KEPT):
+            return raw.decode("latin-1")
+        return _OTHER_NON_ASCII.sub(_fold_match, raw.decode("latin-1"))
     lowered = text.lower()
     if lowered.isascii():
         return lowered
