@@ -191,10 +191,8 @@ class DocContext:
         if found is None:
             by_term = self.compiler.entities_by_term
             found = set()
-            for term_id in self.present:
-                named = by_term.get(term_id)
-                if named:
-                    found.update(named)
+            for term_id in by_term.keys() & self.present:  # the few names among the terms found
+                found.update(by_term[term_id])
             self._present_entities = found
         return found
 
