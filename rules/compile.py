@@ -50,6 +50,7 @@ class Compiler:
         self.table = TermTable()
         self.entity_terms: dict[str, EntityTerms] = {}
         self.entities_by_term: dict[int, list[str]] = {}  # term id -> entities it names
+        self._leaf_signatures: dict[tuple, int] = {}  # what a leaf's hits depend on -> Leaf.hits_key
 
     def compile(self, spec: RuleSpec) -> CompiledRule:
         leaves: list[Leaf] = []
@@ -97,8 +98,9 @@ class Compiler:
         for position, term_id in enumerate(leaf.term_ids):
             leaf.term_rank.setdefault(term_id, position)
         leaf.duplicate_terms = len(leaf.term_rank) < len(leaf.term_ids)
-        leaf.hits_key = (tuple(leaf.term_ids), leaf.field_order, leaf.entity_order, tuple(leaf.except_ids),
-                         tuple((r.pattern, r.flags) for r in leaf.regexes))
+        signature = (tuple(leaf.term_ids), leaf.field_order, leaf.entity_order, tuple(leaf.except_ids),
+                     tuple((r.pattern, r.flags) for r in leaf.regexes))
+        leaf.hits_key = self._leaf_signatures.setdefault(signature, len(self._leaf_signatures) + 1)
 
     def _register_entity(self, entity: Entity) -> None:
         if entity.id in self.entity_terms:

@@ -91,9 +91,10 @@ class Leaf:
     entity_rank: dict[str, int] = field(default_factory=dict)
     term_rank: dict[int, int] = field(default_factory=dict)
     duplicate_terms: bool = False
-    # filled by compile: what the leaf's hits depend on (terms in order, fields, entities, except
-    # phrases, regexes); leaves with the same key find the same places (YAML anchors reuse a leaf)
-    hits_key: tuple = ()
+    # filled by compile: a number for what the leaf's hits depend on (terms in order, fields,
+    # entities, except phrases, regexes); leaves with the same number find the same places (YAML
+    # anchors reuse a leaf); 0 = not compiled
+    hits_key: int = 0
 
 
 @dataclass(eq=False)

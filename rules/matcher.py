@@ -49,7 +49,7 @@ class DocContext:
             self.present.update(found_in_field)
         self._entities: dict[str, list[RawHit]] = {}
         self._leaves: dict[int, list[RawHit]] = {}
-        self._shared_leaves: dict[tuple, list[RawHit]] = {}
+        self._shared_leaves: dict[int, list[RawHit]] = {}
         self._spanish: bool | None = None
         self._present_entities: set[str] | None = None
         self._word_classes: dict[str, bytes | bool] = {}
