@@ -203,7 +203,8 @@ class DocContext:
             # the runs of [a-zñ] (what _LETTERS finds), by translating every other character to a
             # space in one C pass (characters beyond latin-1 become "?" first)
             words = sample.encode("latin-1", "replace").translate(_LETTERS_ONLY).decode("latin-1").split()
-            count = Counter(words).get  # dict.get: no Counter.__missing__ call per absent word
+            # counted: only the function words (a set test per word; most words are not one)
+            count = Counter(filter(_FUNCTION_WORDS.__contains__, words)).get  # dict.get: no __missing__ call
             spanish = sum(map(count, _ES_WORDS, repeat(0)))
             english = sum(map(count, _EN_WORDS, repeat(0)))
             # Portuguese shares most Spanish function words: compare the words only each one has
@@ -218,6 +219,7 @@ _ES_WORDS = frozenset("de la el los las que y en del por con para una se al lo c
 _ES_ONLY = frozenset("el los las del y en con una al lo sus le fue tambien pero hay muy".split())
 _PT_ONLY = frozenset("do da dos das em um uma ao aos os com nao e o pelo pela foi mais seu sua tambem".split())
 _EN_WORDS = frozenset("the of and to in is that for on with as was by at from it an be are has have this which were said".split())
+_FUNCTION_WORDS = _ES_WORDS | _ES_ONLY | _PT_ONLY | _EN_WORDS
 
 
 # \w (what document._WORD counts as a word) is a letter, a digit or "_": those bytes become "a",
