@@ -67,6 +67,31 @@ def _latin1_lower() -> bytes:
 _LATIN1_LOWER = _latin1_lower()
 
 
+def _cp1252_tables() -> tuple[bytes, bytes]:
+    """The same as _LATIN1_LOWER for cp1252 bytes (whose 0x80-0x9F are “ ” — … € ™ Š Œ…), and the
+    bytes of ASCII and kept characters (what _OTHER_NON_ASCII does not find)."""
+    table = bytearray()
+    kept = bytearray()
+    plain = dict(_VOWELS)
+    for code in range(256):
+        try:
+            char = bytes([code]).decode("cp1252")
+        except UnicodeDecodeError:
+            table.append(code)  # never produced by encoding to cp1252
+            continue
+        lowered = char.lower()
+        lowered = plain.get(lowered, lowered)
+        encoded = lowered.encode("cp1252")
+        assert len(lowered) == 1 and len(encoded) == 1
+        table.append(encoded[0])
+        if _OTHER_NON_ASCII.search(char) is None:
+            kept.append(code)
+    return bytes(table), bytes(kept)
+
+
+_CP1252_LOWER, _CP1252_KEPT = _cp1252_tables()
+
+
 def _fold_match(match: re.Match) -> str:
     return _TABLE[ord(match.group())]
 
@@ -88,6 +113,15 @@ def fold(text: str) -> str:
         if not raw.translate(None, _ASCII_AND_KEPT):
             return raw.decode("latin-1")
         return _OTHER_NON_ASCII.sub(_fold_match, raw.decode("latin-1"))
+    try:  # curly quotes, dashes, ellipsis…: the same with the cp1252 bytes, when it has them all
+        narrow = text.encode("cp1252")
+    except UnicodeEncodeError:
+        pass
+    else:
+        raw = narrow.translate(_CP1252_LOWER)
+        if not raw.translate(None, _CP1252_KEPT):
+            return raw.decode("cp1252")
+        return _OTHER_NON_ASCII.sub(_fold_match, raw.decode("cp1252"))
     lowered = text.lower()
     if lowered.isascii():
         return lowered

@@ -32,9 +32,35 @@ def latin1_bytes(folded: str) -> bytes | None:
     letter or digit (“ ” — … are not), so that classifying the bytes classifies the characters;
     None otherwise.  Every "?" being a real one means nothing was replaced (two C counts)."""
     raw = folded.encode("latin-1", "replace")
-    if b"?" in raw and raw.count(b"?") != folded.count("?") and _BEYOND_LATIN1_ALNUM.search(folded) is not None:
+    if b"?" in raw and raw.count(b"?") != folded.count("?") and _beyond_latin1_alnum(folded):
         return None
     return raw
+
+
+def _beyond_latin1_alnum(folded: str) -> bool:
+    """``_BEYOND_LATIN1_ALNUM.search(folded) is not None``; text whose characters all have a cp1252
+    byte (“ ” — … €) is told by the bytes of the few letters cp1252 adds (Š œ ž…), in C."""
+    try:
+        narrow = folded.encode("cp1252")
+    except UnicodeEncodeError:
+        return _BEYOND_LATIN1_ALNUM.search(folded) is not None
+    return bool(narrow.translate(None, _NOT_CP1252_WIDE_ALNUM))
+
+
+def _not_cp1252_wide_alnum() -> bytes:
+    """Every byte but those of the letters and digits beyond latin-1 that cp1252 encodes."""
+    wide_alnum = set()
+    for code in range(0x80, 0xA0):
+        try:
+            char = bytes([code]).decode("cp1252")
+        except UnicodeDecodeError:
+            continue
+        if ord(char) > 0xFF and _BEYOND_LATIN1_ALNUM.match(char):
+            wide_alnum.add(code)
+    return bytes(c for c in range(256) if c not in wide_alnum)
+
+
+_NOT_CP1252_WIDE_ALNUM = _not_cp1252_wide_alnum()
 
 
 def spaced_out(folded: str, raw: bytes | None = None) -> str:
