@@ -8,8 +8,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass
-from itertools import groupby, repeat
-from operator import itemgetter
+from itertools import repeat
 
 from .compile import Compiler, EntityTerms
 from .document import FIELDS, DocView
@@ -365,10 +364,6 @@ def _evaluate_near(node: Near, ctx: DocContext, scope: Scope) -> Outcome:
     return Outcome(False, [], f"{_name(node)}: all found, but never together within {node.within} {what}")
 
 
-_FIELD_OF = itemgetter(0)
-_START_OF = itemgetter(1)
-
-
 def _windows_by_position(child_hits: list[list], ctx: DocContext, unit: str, span: int) -> list:
     """Hits of every window [a, a+span] (in units) where each child has at least one hit."""
     placed = []  # per child: {field: (sorted unit indices, hits in that order)}
@@ -376,27 +371,29 @@ def _windows_by_position(child_hits: list[list], ctx: DocContext, unit: str, spa
     starts_of: dict[str, list[int]] = {}
     fields = ctx.view.fields
     for hits in child_hits:
+        by_field: dict[str, list] = {}
+        for hit in hits:
+            items = by_field.get(hit[0])
+            if items is None:
+                by_field[hit[0]] = [hit]
+            else:
+                items.append(hit)
         sorted_by_field = {}
-        # the hits of each field in their order (a stable sort by field; the fields' order does not matter)
-        for name, group in groupby(sorted(hits, key=_FIELD_OF), key=_FIELD_OF):
-            items = list(group)
-            positions = list(map(_START_OF, items))
+        for name, items in by_field.items():
             if unit == "words":
-                indices = ctx.word_indices(name, positions)
+                indices = ctx.word_indices(name, [hit[1] for hit in items])
             else:
                 starts = starts_of.get(name)
                 if starts is None:
                     starts = starts_of[name] = fields[name].starts(unit)
-                # bisect_right(...) - 1 is the unit's index: one more for every hit leaves the
-                # windows [lo, lo + span] the same (all in C)
-                indices = list(map(bisect_right, repeat(starts), positions))
+                indices = [bisect_right(starts, hit[1]) - 1 for hit in items]
             ordered = sorted(indices)
             if ordered != indices:  # a stable sort of the hits by unit index
                 order = sorted(range(len(items)), key=indices.__getitem__)
                 items = [items[i] for i in order]
                 indices = ordered
             sorted_by_field[name] = (indices, items)
-            anchors.update(zip(repeat(name), indices))
+            anchors.update([(name, index) for index in set(indices)])
         placed.append(sorted_by_field)
     collected: list = []
     for name, lo in sorted(anchors):
