@@ -98,8 +98,6 @@ class TermTable:
         self._index: dict[TermSpec, int] = {}
         self.automaton: ahocorasick.Automaton | None = None
         self.exact_keys: dict[int, str] = {}
-        self.keys: list[str] = []
-        self.entries: list[tuple] = []
 
     def add(self, text: str, mode: str, case_sensitive: bool = False) -> int:
         """Register a term and return its id; identical terms across rules share one id."""
@@ -123,7 +121,6 @@ class TermTable:
         """Build the automaton over keys with word-boundary sentinels (see :meth:`Scanner.scan`)."""
         automaton = ahocorasick.Automaton()
         by_key: dict[str, dict[str, list[int]]] = {}
-        entries_list: list[tuple] = []
         for term_id, spec in enumerate(self.specs):
             by_key.setdefault(_automaton_key(spec), {}).setdefault(spec.key, []).append(term_id)
         for akey, keys in by_key.items():
@@ -148,34 +145,20 @@ class TermTable:
                     and entries[0][1] <= _LENGTH_MASK:
                 # the commonest case, one exact word: the value is an int, term id and key length
                 automaton.add_word(akey, entries[0][4] << _LENGTH_BITS | entries[0][1])
-            elif len(entries) == 1 and entries[0][2] is None and entries[0][3] in (_PREFIX, _STEM) \
-                    and entries[0][0] == 0 and entries[0][1] <= _LENGTH_MASK:
-                # one wildcard or single-word stem of letters and digits: a negative int, the
-                # complement of term id, a stem flag and key length (the stem is ``keys[term id]``)
-                kind = _STEM_VALUE if entries[0][3] == _STEM else _PREFIX_VALUE
-                automaton.add_word(akey, ~(entries[0][4] << (_LENGTH_BITS + 2) | kind << _LENGTH_BITS
-                                           | entries[0][1]))
             else:
-                # the first entry, flat, plus any further entries (rare) as a tuple, kept in
-                # ``self.entries``: the value is a negative int too, with its index there
-                automaton.add_word(akey, ~(len(entries_list) << (_LENGTH_BITS + 2) | _ENTRY_VALUE << _LENGTH_BITS))
-                entries_list.append(entries[0] + (tuple(entries[1:]) or None,))
+                # the value is the first entry, flat, plus any further entries (rare) as a tuple
+                automaton.add_word(akey, entries[0] + (tuple(entries[1:]) or None,))
         if by_key:
             automaton.make_automaton()
         self.automaton = automaton if by_key else None
         # the text of any hit of an exact term is its key (the scan confirms whatever the
         # spaced-out text could blur), so scoring can use the key instead of slicing the field
-        self.keys = [spec.key for spec in self.specs]
-        self.entries = entries_list
         self.exact_keys = {term_id: spec.key for term_id, spec in enumerate(self.specs) if spec.mode == "exact"}
 
 
 _EXACT, _PREFIX, _STEM, _GENERAL = range(4)  # how the scan checks an automaton entry
 _LENGTH_BITS = 16  # an int automaton value is term_id << _LENGTH_BITS | key length
 _LENGTH_MASK = (1 << _LENGTH_BITS) - 1
-# every automaton value is an int: >= 0 for one exact word (above); otherwise its complement holds
-# a kind (two bits above the length) and, above those, a term id or an index in TermTable.entries
-_PREFIX_VALUE, _STEM_VALUE, _ENTRY_VALUE = range(3)
 
 
 def _automaton_key(spec: TermSpec) -> str:
@@ -216,10 +199,8 @@ class Scanner:
         bits, mask = _LENGTH_BITS, _LENGTH_MASK
         find = spaced.find
         plain_words = "_" not in folded
-        keys = table.keys
-        entries = table.entries
         for last, value in automaton.iter(spaced):
-            if value >= 0:  # one exact word, followed by its boundary space
+            if value.__class__ is int:  # one exact word, followed by its boundary space
                 end = last - 1
                 term_id = value >> bits
                 spans = found.get(term_id)
@@ -228,28 +209,7 @@ class Scanner:
                 else:
                     spans.append((end - (value & mask), end))
                 continue
-            value = ~value
-            kind = value >> bits & 3
-            if kind != _ENTRY_VALUE:  # one wildcard or one-word stem (see TermTable.build): the key ends at ``last``
-                start = last - (value & mask)
-                term_id = value >> (bits + 2)
-                if kind == _STEM_VALUE:  # the word's stem, memoised by word
-                    hit_end = find(" ", last + 1) - 1 if plain_words else word_at(folded, start).end()
-                    text = folded[start:hit_end]
-                    stem = stem_cache.get(text)
-                    if stem is None:
-                        stem = self._stem(text)
-                    if stem != keys[term_id]:
-                        continue
-                else:  # to the end of the letters and digits: the next space in ``spaced``
-                    hit_end = find(" ", last + 1) - 1
-                spans = found.get(term_id)
-                if spans is None:
-                    found[term_id] = [(start, hit_end)]
-                else:
-                    spans.append((start, hit_end))
-                continue
-            trail, key_len, confirm, kind, term_id, aux, more = entries[value >> (bits + 2)]
+            trail, key_len, confirm, kind, term_id, aux, more = value
             end = last - trail  # folded offset: spaced index minus the leading pad, plus one
             start = end - key_len
             if confirm is not None and folded[start:end] != confirm:
