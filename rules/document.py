@@ -66,7 +66,7 @@ class FieldView:
                 parts = _WORD_SPLIT.split(self.folded)
                 found = list(accumulate(map(len, parts), initial=0))[1:-1:2]
             elif unit == "paragraphs":
-                found = [0] + _line_break_ends(self.folded)
+                found = [0] + [m.end() for m in _PARAGRAPH_BREAK.finditer(self.folded)]
             else:  # sentences need the original capitals to see where the next one starts
                 found = _sentence_starts(self.original)
                 if self.offsets is not None:
@@ -94,19 +94,8 @@ def _sentence_starts(original: str) -> list[int]:
     found = [0]
     match = _SENTENCE_BREAK.match
     resume = 0
-    size = len(original)
     for position in _break_candidates(original):
         if position >= resume:
-            if original[position] == "\n":  # the pattern's second branch, \n\s*: spaces skipped here
-                resume = position + 1
-                while resume < size and original[resume].isspace():
-                    resume += 1
-                found.append(resume)
-                continue
-            # the first branch needs a closing mark or a space right after the . ! ? …
-            following = original[position + 1:position + 2]
-            if not following or not (following.isspace() or following in _CLOSERS):
-                continue
             m = match(original, position)
             if m:
                 resume = m.end()
@@ -127,25 +116,6 @@ def _break_candidates(original: str) -> list[int]:
             position = find(char, position + 1)
     positions.sort()
     return positions
-
-
-_CLOSERS = "\"'»”’)"  # what _SENTENCE_BREAK allows between the mark and the space
-
-
-def _line_break_ends(text: str) -> list[int]:
-    """``[m.end() for m in _PARAGRAPH_BREAK.finditer(text)]`` (each newline and the white space
-    after it), the newlines found by ``str.find``."""
-    ends: list[int] = []
-    size = len(text)
-    find = text.find
-    position = find("\n")
-    while position >= 0:
-        position += 1
-        while position < size and text[position].isspace():
-            position += 1
-        ends.append(position)
-        position = find("\n", position)
-    return ends
 
 
 _BREAK_CHARS = ".!?…\n"  # the characters of _SENTENCE_CANDIDATE
