@@ -23,22 +23,12 @@ class EntityTerms:
 
 
 @dataclass
-class CompiledRule:
-    """A rule ready to evaluate; attribute names are the public surface others read."""
+class CompiledRule(RuleSpec):
+    """A parsed rule with its leaves registered in the term table; its attribute names
+    (id, name, channel, mode, digest, threshold…) are the public surface others read."""
 
-    id: str
-    name: str
-    description: str
-    channel: str | None
-    mode: str
-    digest: dict | None
-    threshold: float
-    weights: dict[str, float]
-    language: str | None
-    condition: Group
-    file: str
-    leaves: list[Leaf]
-    none_leaves: set[int]  # id() of leaves under a `none` (they never add to the score)
+    leaves: list[Leaf] = field(default_factory=list)
+    none_leaves: set[int] = field(default_factory=set)  # id() of leaves under a `none` (they never add to the score)
     matches_empty: bool = False
 
 
@@ -56,9 +46,7 @@ class Compiler:
         leaves: list[Leaf] = []
         none_leaves: set[int] = set()
         self._walk(spec.condition, spec, leaves, none_leaves, negated=False)
-        return CompiledRule(spec.id, spec.name, spec.description, spec.channel, spec.mode, spec.digest,
-                            spec.threshold, spec.weights, spec.language, spec.condition, spec.file,
-                            leaves, none_leaves)
+        return CompiledRule(**vars(spec), leaves=leaves, none_leaves=none_leaves)
 
     def _walk(self, node: Node, spec: RuleSpec, leaves: list[Leaf], none_leaves: set[int], negated: bool) -> None:
         if isinstance(node, Leaf):
