@@ -6,6 +6,7 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet import task
 
 from crawler.state import CrawlRun
@@ -80,4 +81,5 @@ class PipelineErrorRecorder:
 
     def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
         error = f"{failure.type.__name__} in a pipeline stage: {failure.getErrorMessage()}"
-        self.run.article_failed(getattr(item, "source", "?"), getattr(item, "url", response.url), error)
+        storage = failure.check(SQLAlchemyError, OSError) is not None
+        self.run.article_failed(getattr(item, "source", "?"), getattr(item, "url", response.url), error, storage=storage)

@@ -61,6 +61,9 @@ ITEM_PIPELINES = {
     "crawler.pipelines.store.StorePipeline": 500,
 }
 
+# Failed items are recorded against their source; Scrapy's traceback for them goes to DEBUG.
+LOG_FORMATTER = "crawler.logformatter.VigiaLogFormatter"
+
 EXTENSIONS = {
     "crawler.extensions.ProgressReporter": 500,
     "crawler.extensions.PipelineErrorRecorder": 500,

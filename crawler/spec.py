@@ -49,7 +49,12 @@ class CrawlSpec:
     # Extensions to the agreed contract (defaults keep it as agreed).
     retry_times: int = 2
     retry_after_max: float = 30.0  # a Retry-After longer than this ends the URL instead of waiting
-    max_articles_per_source: int = 1000
+    # Bounds on what one poll of a source may cost: a hostile or broken listing is cut
+    # here, and the cut is reported (SourceResult.notes), never silent.
+    max_articles_per_source: int = 1000  # new article requests per source per crawl, newest first
+    max_listings_per_source: int = 200  # feed/sitemap/section requests per source per crawl
+    max_sitemap_depth: int = 3  # an index inside an index inside an index, no deeper
+    max_sitemap_children: int = 100  # children read per sitemap index, newest lastmod first
     log_level: str = "WARNING"
     settings: dict[str, Any] = field(default_factory=dict)  # raw Scrapy overrides, applied last
 
@@ -66,6 +71,7 @@ class SourceResult:
     not_modified: bool = False
     error: str | None = None
     items_listed: int = 0
+    notes: list[str] = field(default_factory=list)  # bounds that cut a listing short, in words
 
 
 @dataclass
@@ -81,6 +87,7 @@ class CrawlReport:
     alerts_queued: int
     errors: list[tuple[str, str, str]]  # (source, url, error)
     already_known: int = 0
+    storage_errors: int = 0  # articles fetched but not stored (a locked or full database)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.spec import CrawlProgress, CrawlReport, CrawlSpec, SourceResult, SourceSpec
@@ -26,6 +27,16 @@ class Validators:
 
     etag: str | None = None
     last_modified: str | None = None
+
+
+@dataclass
+class SourceBudget:
+    """What one source may still cost in this crawl, and which of its listings were read."""
+
+    articles_left: int
+    listings_left: int
+    listing_urls: set[str] = field(default_factory=set)
+    capped: bool = False  # a bound cut a listing short: the rest must not hide behind a 304
 
 
 @dataclass
@@ -46,11 +57,19 @@ class CrawlRun:
     # Validators of listings read in this run, written only when the crawl finishes cleanly.
     held_validators: dict[str, Validators] = field(default_factory=dict)
     failed_articles: dict[str, int] = field(default_factory=dict)
+    storage_failures: dict[str, int] = field(default_factory=dict)
+    budgets: dict[str, SourceBudget] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.sources = {source.name: source for source in self.spec.sources}
         for source in self.spec.sources:
             self.results.setdefault(source.name, SourceResult(name=source.name, ok=True))
+            self.budgets.setdefault(
+                source.name,
+                SourceBudget(
+                    articles_left=self.spec.max_articles_per_source, listings_left=self.spec.max_listings_per_source
+                ),
+            )
 
     def __deepcopy__(self, memo: dict[int, Any]) -> CrawlRun:
         return self
@@ -67,13 +86,11 @@ class CrawlRun:
         """
         self.results[name].items_listed += listed
         self.held_validators[name] = Validators(etag=etag, last_modified=last_modified)
-        with self.sessions.begin() as session:
-            record_source_success(session, name, not_modified=True)
+        self._record(name, lambda session: record_source_success(session, name, not_modified=True))
 
     def listing_not_modified(self, name: str) -> None:
         self.results[name].not_modified = True
-        with self.sessions.begin() as session:
-            record_source_success(session, name, not_modified=True)
+        self._record(name, lambda session: record_source_success(session, name, not_modified=True))
 
     def listing_failed(self, name: str, url: str, error: str) -> None:
         """The source's feed or sitemap could not be fetched or read: the source failed."""
@@ -82,14 +99,45 @@ class CrawlRun:
         result.error = error if result.error is None else result.error
         self.errors.append((name, url, error))
         logger.warning("source %s failed: %s: %s", name, url, error)
-        with self.sessions.begin() as session:
-            record_source_error(session, name, f"{url}: {error}")
+        self._record(name, lambda session: record_source_error(session, name, f"{url}: {error}"))
 
-    def article_failed(self, name: str, url: str, error: str) -> None:
-        """One article URL failed; its source is still healthy."""
+    def article_failed(self, name: str, url: str, error: str, *, storage: bool = False) -> None:
+        """One article URL failed; its source is still healthy unless we could not store it.
+
+        A page that 404s is the outlet's business; an article we fetched and could not
+        write down (a locked or full database) is ours, and the source's poll did not
+        do its job: it fails, so the summary, the exit status and back-off say so.
+        """
         self.errors.append((name, url, error))
         self.failed_articles[name] = self.failed_articles.get(name, 0) + 1
         logger.info("article failed (%s): %s: %s", name, url, error)
+        if storage and name in self.results:
+            count = self.storage_failures[name] = self.storage_failures.get(name, 0) + 1
+            result = self.results[name]
+            result.ok = False
+            if result.error is None or result.error.startswith("storage error"):
+                result.error = f"storage error: {count} article(s) could not be stored ({error})"
+
+    def note(self, name: str, text: str, *, capped: bool = True) -> None:
+        """A bound cut this source's listing short: say so once in its result."""
+        if capped:
+            self.budgets[name].capped = True
+        notes = self.results[name].notes
+        if text not in notes:
+            notes.append(text)
+            logger.warning("source %s: %s", name, text)
+
+    def _record(self, name: str, write: Callable[[Session], None]) -> None:
+        """Write a source's health; a database error here is logged, not allowed to stop the poll.
+
+        The poll's outcome is kept in memory (``results``) either way; what matters is that
+        the listing's articles are still requested and stored, or the failure reported.
+        """
+        try:
+            with self.sessions.begin() as session:
+                write(session)
+        except SQLAlchemyError as exc:
+            logger.warning("source %s: could not record its health: %s", name, exc)
 
     def finish(self, reason: str) -> None:
         """Keep the held validators of sources whose every article was dealt with.
@@ -97,15 +145,25 @@ class CrawlRun:
         Only a crawl that finished (not one shut down) counts, and a source with a failed
         article keeps its old validators so the next crawl reads its listing and retries.
         """
+        for name, count in self.storage_failures.items():
+            error = self.results[name].error or f"{count} article(s) could not be stored"
+            self._record(name, lambda session, name=name, error=error: record_source_error(session, name, error))
         if reason != "finished":
             logger.info("crawl ended early (%s): listings will be read again next time", reason)
             return
-        with self.sessions.begin() as session:
-            for name, validators in self.held_validators.items():
-                if not self.failed_articles.get(name):
-                    record_source_success(
-                        session, name, etag=validators.etag, last_modified=validators.last_modified
-                    )
+        for name, validators in self.held_validators.items():
+            if self.failed_articles.get(name):
+                continue
+            if self.budgets[name].capped:
+                # Entries were left for the next poll: no validators, so it gets a 200, not a 304.
+                validators = Validators()
+            note = "; ".join(self.results[name].notes) or None
+            self._record(
+                name,
+                lambda session, name=name, validators=validators, note=note: record_source_success(
+                    session, name, etag=validators.etag, last_modified=validators.last_modified, listing_note=note
+                ),
+            )
 
     def progress(self, pending: int, finished: bool = False) -> CrawlProgress:
         return CrawlProgress(
@@ -128,4 +186,5 @@ class CrawlRun:
             alerts_queued=self.alerts_queued,
             errors=list(self.errors),
             already_known=self.already_known,
+            storage_errors=sum(self.storage_failures.values()),
         )

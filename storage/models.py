@@ -85,6 +85,8 @@ class Source(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None]
     consecutive_failures: Mapped[int] = mapped_column(default=0)
+    # Why the last poll read less than its listing offered (a bound), or None.
+    listing_note: Mapped[str | None] = mapped_column(Text)
     # Adaptive polling: the interval the scheduler uses next, in seconds.
     poll_interval: Mapped[float | None]
     last_new_article_at: Mapped[datetime | None]

@@ -153,13 +153,23 @@ def _queue_alerts(
 
 
 def record_source_success(
-    session: Session, name: str, *, etag: str | None = None, last_modified: str | None = None, not_modified: bool = False
+    session: Session,
+    name: str,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    not_modified: bool = False,
+    listing_note: str | None = None,
 ) -> None:
-    """A source answered: reset its failure count and keep new conditional-GET validators."""
+    """A source answered: reset its failure count and keep new conditional-GET validators.
+
+    With new validators (a listing read to the end), ``listing_note`` replaces the last
+    one: None once a poll read everything its listing offered.
+    """
     now = utcnow()
     values: dict[str, object] = dict(last_crawled_at=now, last_success_at=now, consecutive_failures=0)
     if not not_modified:
-        values.update(etag=etag, last_modified=last_modified)
+        values.update(etag=etag, last_modified=last_modified, listing_note=listing_note)
     session.execute(update(Source).where(Source.name == name).values(**values))
 
 

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from rules.errors import RuleError
 from storage.errors import DatabaseUnreachable, StorageError
 from vigia.config import Config, default_path, load_config
@@ -96,9 +98,18 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except (VigiaError, StorageError) as exc:
         print(f"vigia: {exc}", file=err)
         return getattr(exc, "exit_status", ExitStatus.ERROR)
+    except SQLAlchemyError as exc:
+        # A database that broke mid-run (locked, disk full, gone): one line, not a traceback.
+        print(f"vigia: database error: {_first_line(exc)}", file=err)
+        return ExitStatus.ERROR
     except KeyboardInterrupt:
         print("vigia: interrupted", file=err)
         return ExitStatus.INTERRUPTED
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 
 import scrapy
 from scrapy.http import Response, TextResponse
+from sqlalchemy.exc import SQLAlchemyError
 from twisted.python.failure import Failure
 
 from crawler.canonical_url import canonical_url
@@ -27,6 +28,8 @@ from crawler.links import article_links
 from crawler.sitemaps import parse_sitemap
 from crawler.state import CrawlRun
 from storage.queries import known_urls
+
+KNOWN_URLS_CHUNK = 500  # listed URLs looked up in the store per query
 
 HTML_TYPES = (b"text/html", b"application/xhtml", b"text/plain", b"application/xml", b"text/xml")
 
@@ -44,11 +47,29 @@ class NewsSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for source in self.run.spec.sources:
-            yield self.listing_request(source.name, source.url, source.type, conditional=True)
+            request = self.listing_request(source.name, source.url, source.type, conditional=True)
+            if request is not None:
+                yield request
 
     # Listings -----------------------------------------------------------------
 
-    def listing_request(self, name: str, url: str, kind: str, *, conditional: bool) -> scrapy.Request:
+    def listing_request(
+        self, name: str, url: str, kind: str, *, conditional: bool, depth: int = 0
+    ) -> scrapy.Request | None:
+        """The request for one of a source's listings, or None when its bounds say stop.
+
+        A listing already read in this crawl is not read again (a sitemap index that lists
+        itself, or two indexes listing each other), and each source has a budget of
+        listing requests per crawl.
+        """
+        budget = self.run.budgets[name]
+        if url in budget.listing_urls:
+            return None
+        if budget.listings_left <= 0:
+            self.run.note(name, f"more than {self.run.spec.max_listings_per_source} listings; the rest not read")
+            return None
+        budget.listing_urls.add(url)
+        budget.listings_left -= 1
         headers = {}
         if conditional:
             validators = self.run.validators.get(name)
@@ -62,7 +83,12 @@ class NewsSpider(scrapy.Spider):
             callback=callback,
             errback=self.listing_error,
             headers=headers,
-            meta={"vigia_source": name, "vigia_conditional": conditional, "handle_httpstatus_list": [304]},
+            meta={
+                "vigia_source": name,
+                "vigia_conditional": conditional,
+                "vigia_depth": depth,
+                "handle_httpstatus_list": [304],
+            },
             dont_filter=True,
             priority=10,  # listings first: they feed everything else
         )
@@ -73,14 +99,29 @@ class NewsSpider(scrapy.Spider):
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         def read() -> list[ListedArticle]:
             sitemap = parse_sitemap(response.body, response.url, self.settings.getint("DOWNLOAD_MAXSIZE"))
-            name = response.meta["vigia_source"]
-            for child in sitemap.sitemaps:
-                children.append(self.listing_request(name, child, "sitemap", conditional=False))
+            children.extend(self.child_sitemaps(response, sitemap.sitemaps))
             return sitemap.articles
 
         children: list[scrapy.Request] = []
         yield from self.read_listing(response, read)
         yield from children
+
+    def child_sitemaps(self, response: Response, urls: list[str]) -> Iterator[scrapy.Request]:
+        """Requests for an index's children, within the depth and per-index bounds."""
+        name, depth = response.meta["vigia_source"], response.meta.get("vigia_depth", 0)
+        spec = self.run.spec
+        if urls and depth >= spec.max_sitemap_depth:
+            self.run.note(name, f"sitemap indexes nested deeper than {spec.max_sitemap_depth}; {response.url} not followed")
+            return
+        if len(urls) > spec.max_sitemap_children:
+            self.run.note(
+                name,
+                f"sitemap index {response.url} lists {len(urls)} sitemaps; read the newest {spec.max_sitemap_children}",
+            )
+        for url in urls[: spec.max_sitemap_children]:
+            request = self.listing_request(name, url, "sitemap", conditional=False, depth=depth + 1)
+            if request is not None:
+                yield request
 
     def parse_section(self, response: Response) -> Iterator[scrapy.Request]:
         source = self.run.source(response.meta["vigia_source"])
@@ -102,6 +143,13 @@ class NewsSpider(scrapy.Spider):
         except ListingError as exc:
             self.run.listing_failed(name, response.url, str(exc))
             return
+        try:
+            # Worked out before the listing counts as read: if the database cannot say which
+            # articles are known, the listing failed and its validators are not kept.
+            requests = list(self.article_requests(name, listed))
+        except SQLAlchemyError as exc:
+            self.run.listing_failed(name, response.url, f"database error while reading the listing: {exc}")
+            return
         if response.meta.get("vigia_conditional"):
             etag, modified = response.headers.get(b"ETag"), response.headers.get(b"Last-Modified")
             self.run.listing_ok(
@@ -112,7 +160,7 @@ class NewsSpider(scrapy.Spider):
             )
         else:
             self.run.results[name].items_listed += len(listed)
-        yield from self.article_requests(name, listed)
+        yield from requests
 
     def closed(self, reason: str) -> None:
         self.run.finish(reason)
@@ -124,31 +172,52 @@ class NewsSpider(scrapy.Spider):
     # Articles -----------------------------------------------------------------
 
     def article_requests(self, name: str, listed: Iterable[ListedArticle]) -> Iterator[scrapy.Request]:
-        """Requests for the listed articles not yet seen in this run nor stored before."""
+        """Requests for the listed articles not yet seen in this run nor stored before.
+
+        Newest first, and at most the source's article budget for this crawl: a listing
+        with more new entries than that is cut, the cut is reported, and the rest are
+        requested by the next poll (the budget counts only articles not stored yet).
+        """
         fresh: dict[str, ListedArticle] = {}
-        for entry in list(listed)[: self.run.spec.max_articles_per_source]:
+        for entry in newest_first(listed):
             try:
                 key = canonical_url(entry.url)
             except ValueError:
                 continue
             if key not in self.run.scheduled and key not in fresh:
                 fresh[key] = entry
-        known: set[str] = set()
-        if fresh and not self.run.spec.refetch:
-            with self.run.sessions() as session:
-                known = known_urls(session, list(fresh))
+        budget = self.run.budgets[name]
         source = self.run.source(name)
-        for key, entry in fresh.items():
-            self.run.scheduled.add(key)
-            if key in known:
-                self.run.already_known += 1
-                continue
-            yield scrapy.Request(
-                key,
-                callback=self.parse_article,
-                errback=self.article_error,
-                meta={"vigia_source": name, "vigia_outlet": source.outlet, "vigia_key": key, "vigia_listed": entry},
-            )
+        keys = list(fresh)
+        for start in range(0, len(keys), KNOWN_URLS_CHUNK):
+            chunk = keys[start : start + KNOWN_URLS_CHUNK]
+            known: set[str] = set()
+            if not self.run.spec.refetch:
+                with self.run.sessions() as session:
+                    known = known_urls(session, chunk)
+            for position, key in enumerate(chunk, start):
+                if key in known:
+                    self.run.scheduled.add(key)
+                    self.run.already_known += 1
+                    continue
+                if budget.articles_left <= 0:
+                    self.run.note(
+                        name,
+                        f"listing capped: requested the newest {self.run.spec.max_articles_per_source} new articles; "
+                        f"up to {len(keys) - position} older entries left for the next poll",
+                    )
+                    return
+                budget.articles_left -= 1
+                self.run.scheduled.add(key)
+                yield self.article_request(name, source.outlet, key, fresh[key])
+
+    def article_request(self, name: str, outlet: str, key: str, entry: ListedArticle) -> scrapy.Request:
+        return scrapy.Request(
+            key,
+            callback=self.parse_article,
+            errback=self.article_error,
+            meta={"vigia_source": name, "vigia_outlet": outlet, "vigia_key": key, "vigia_listed": entry},
+        )
 
     def parse_article(self, response: Response) -> Iterator[ArticleItem]:
         meta = response.meta
@@ -171,6 +240,17 @@ class NewsSpider(scrapy.Spider):
     def article_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         self.run.article_failed(request.meta["vigia_source"], _first_url(request), describe_failure(failure))
+
+
+def newest_first(listed: Iterable[ListedArticle]) -> list[ListedArticle]:
+    """Dated entries newest first, then undated ones in the listing's own order.
+
+    Feeds are usually newest first already, sitemaps often oldest first; a bound on what
+    is read must keep today's stories whatever the order.
+    """
+    entries = list(listed)
+    dated = sorted((e for e in entries if e.published), key=lambda e: e.published.timestamp(), reverse=True)  # type: ignore[union-attr]
+    return dated + [e for e in entries if e.published is None]
 
 
 def _first_url(request: scrapy.Request) -> str:

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import TextIO
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from crawler.spec import CrawlProgress, CrawlReport
 from vigia.config import Config
 from vigia.crawl import crawl_once, deliver
@@ -28,11 +30,22 @@ def crawl_command(
     progress.finish()
     if report_json:
         report_json.write_text(json.dumps(dataclasses.asdict(report), default=str, indent=2), encoding="utf-8")
-    delivery = _deliver(config) if deliver else None
+    delivery_error = None
+    try:
+        delivery = _deliver(config) if deliver else None
+    except SQLAlchemyError as exc:  # the crawl's summary still matters when the outbox cannot be read
+        delivery, delivery_error = None, str(getattr(exc, "orig", None) or exc).splitlines()[0]
     print_summary(report, delivery, out)
+    if delivery_error:
+        print(f"  alerts not delivered: database error: {delivery_error}", file=out)
+        return ExitStatus.ERROR
     failed_sources = [s for s in report.sources if not s.ok]
+    every_source_failed = bool(failed_sources) and len(failed_sources) == len(report.sources)
     undelivered = delivery is not None and (delivery.failed or delivery.errors)
-    return ExitStatus.ERROR if failed_sources and len(failed_sources) == len(report.sources) or undelivered else ExitStatus.SUCCESS
+    # Articles fetched and not stored are ours to lose: never a quiet success.
+    if every_source_failed or undelivered or report.storage_errors:
+        return ExitStatus.ERROR
+    return ExitStatus.SUCCESS
 
 
 def _deliver(config: Config):  # type: ignore[no-untyped-def]
@@ -84,9 +97,14 @@ def print_summary(report: CrawlReport, delivery, out: TextIO) -> None:  # type: 
     else:
         print(f"alerts: {report.alerts_queued} queued (not delivered: --no-deliver)", file=out)
     print(f"errors: {len(report.errors)}", file=out)
+    if report.storage_errors:
+        print(f"  {report.storage_errors} fetched article(s) could not be stored; they are fetched again next time", file=out)
     for source in report.sources:
         if not source.ok:
             print(f"  source {source.name}: {source.error}", file=out)
+    for source in report.sources:
+        for note in source.notes:
+            print(f"  source {source.name}: {note}", file=out)
     for source_name, url, error in report.errors[:20]:
         print(f"  {source_name}: {url}: {error}", file=out)
     if len(report.errors) > 20:

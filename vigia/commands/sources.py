@@ -25,6 +25,8 @@ def sources_command(config: Config, out: TextIO, err: TextIO) -> int:
             continue
         health = "ok" if source.consecutive_failures == 0 else "failing"
         error = (source.last_error or "").splitlines()[0][:80] if source.consecutive_failures else ""
+        if not error and source.listing_note:
+            error = f"note: {source.listing_note[:120]}"
         print(
             f"{configured.name:<28} {configured.type:<8} {health:<9} {_when(source.last_success_at):<20} "
             f"{source.consecutive_failures:>8}  {error}",
