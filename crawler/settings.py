@@ -47,8 +47,12 @@ RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 COOKIES_ENABLED = False
+# Untrusted links stay outside: every DNS answer is vetted (crawler.resolver), every request
+# and redirect checked against its source's own host and port (AddressGuardMiddleware).
+TWISTED_DNS_RESOLVER = "crawler.resolver.GuardedResolver"
 
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.AddressGuardMiddleware": 40,  # first: no internal host is asked anything
     "crawler.middlewares.CrawlDelayMiddleware": 110,  # right after RobotsTxtMiddleware (100)
     "crawler.middlewares.RetryAfterMiddleware": 560,  # sees responses before RetryMiddleware (550)
 }

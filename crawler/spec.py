@@ -50,6 +50,7 @@ class CrawlSpec:
     retry_times: int = 2
     retry_after_max: float = 30.0  # a Retry-After longer than this ends the URL instead of waiting
     max_articles_per_source: int = 1000
+    allow_private_hosts: list[str] = field(default_factory=list)  # host or host:port (crawler.addresses)
     log_level: str = "WARNING"
     settings: dict[str, Any] = field(default_factory=dict)  # raw Scrapy overrides, applied last
 

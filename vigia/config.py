@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from crawler.addresses import parse_allowed_host
 from vigia.durations import parse_duration
 from vigia.errors import ConfigError
 
@@ -91,6 +92,8 @@ class CrawlerConfig(Section):
     autothrottle: bool = True
     workers: int = Field(default=2, ge=1)
     redis_url: str | None = None  # scrapy-redis: a shared queue and dupefilter for many workers
+    # host or host:port that links and redirects may reach although it is loopback/private
+    allow_private_hosts: list[Annotated[str, AfterValidator(lambda v: parse_allowed_host(v) and v)]] = []
 
 
 class DaemonConfig(Section):
