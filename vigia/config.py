@@ -17,6 +17,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from crawler.addresses import parse_allowed_host
+from rules.bounded_yaml import YAMLTooLarge, load_bounded
 from vigia.durations import parse_duration
 from vigia.errors import ConfigError
 
@@ -152,7 +153,9 @@ def load_config(path: Path | str | None = None, environ: dict[str, str] | None =
     path = Path(path) if path else default_path()
     environ = dict(os.environ) if environ is None else environ
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_bounded(path.read_text(encoding="utf-8"))
+    except YAMLTooLarge as exc:
+        raise ConfigError(str(path), None, f"refused: {exc}") from None
     except FileNotFoundError:
         raise ConfigError(str(path), None, "no such file (give --config PATH or set VIGIA_CONFIG)") from None
     except OSError as exc:
