@@ -7,10 +7,16 @@ in a forked child, as in tests/test_crawler_run.py.
 
 from __future__ import annotations
 
+import email.utils
+import json
+import subprocess
+import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
@@ -20,8 +26,11 @@ from storage.models import Alert, Article
 from tests.support.labelled import article_page, load_labelled
 from tests.support.news_site import NewsSite, Reply
 from tests.test_crawler_run import crawl, make_spec
+from vigia.slack_standin import SlackStandIn
 
 REFUSED = "refused: resolves to a private address 127.0.0.1"
+REPO = Path(__file__).resolve().parents[1]
+TOKEN = "xoxb-test-token"
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +61,9 @@ def admin(relevant: list[Any]) -> Any:
 
 
 def rss(links: list[str]) -> str:
-    items = "".join(f"<item><title>Nota {i}</title><link>{link}</link></item>" for i, link in enumerate(links))
+    now = email.utils.format_datetime(datetime.now(timezone.utc))  # fresh, so a match is alerted
+    items = "".join(f"<item><title>Nota {i}</title><link>{link}</link><pubDate>{now}</pubDate></item>"
+                    for i, link in enumerate(links))
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Diario</title>{items}</channel></rss>'
 
 
@@ -96,7 +107,7 @@ def test_feed_links_to_internal_addresses_are_refused_and_the_run_goes_on(
     articles, alerts = stored(database_url)
     # The source's own article still works; nothing of the admin page is stored or queued.
     assert [(a.url, a.status) for a in articles] == [(site.url(own.path), "matched")]
-    assert all(alert.article_id == articles[0].id for alert in alerts)
+    assert [alert.article_id for alert in alerts] == [articles[0].id]
     assert report.fetched == 1
 
 
@@ -161,3 +172,29 @@ def test_the_resolver_alone_refuses_internal_answers(site: NewsSite, admin: News
 
     assert admin.requests == []
     assert len(errors_for(report, sneaky)) == 1
+
+
+def test_vigia_crawl_posts_nothing_from_the_admin_port(
+    site: NewsSite, admin: NewsSite, relevant: list[Any], tmp_path: Path
+) -> None:
+    """The reported attack, as a user runs it: the admin page never reaches Slack, the summary says why."""
+    own = relevant[0]
+    site.add(own.path, article_page(own))
+    site.add("/rss.xml", rss([site.url(own.path), admin.url("/admin")]), content_type="application/rss+xml")
+    with SlackStandIn(token=TOKEN) as slack:
+        config = tmp_path / "vigia.yaml"
+        config.write_text(yaml.safe_dump({
+            "database": {"url": f"sqlite:///{tmp_path / 'vigia.db'}"},
+            "slack": {"token": TOKEN, "channel": "#seguridad", "base_url": slack.url},
+            "sources": [{"name": "Diario", "type": "rss", "url": site.url("/rss.xml")}],
+            "crawler": {"autothrottle": False},
+        }), encoding="utf-8")
+
+        result = subprocess.run([sys.executable, "-m", "vigia", "crawl", "--config", str(config)],
+                                capture_output=True, text=True, cwd=REPO, timeout=300)
+
+        posted = json.dumps(slack.messages, ensure_ascii=False)
+    assert admin.requests == []
+    assert len(slack.messages) == 1 and own.path in posted
+    assert "hunter2" not in posted and "INTERNAL-ADMIN" not in posted
+    assert REFUSED in result.stdout + result.stderr
