@@ -162,7 +162,7 @@ class AddressGuardMiddleware:
     def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> None:
         # The resolver refused an answer at connect time (the name changed its answer since
         # the check above): say so, instead of Scrapy's bare "DNS lookup failed".
-        from twisted.internet import reactor
+        from twisted.internet import reactor  # here, not at import: Scrapy installs the reactor first
 
         refused = getattr(reactor.resolver, "refused", None)
         target = endpoint(request.url)
@@ -182,7 +182,7 @@ class AddressGuardMiddleware:
         (the download then fails with Scrapy's own DNS error)."""
         if is_ip_literal(host):
             return host
-        from twisted.internet import reactor
+        from twisted.internet import reactor  # here, not at import: Scrapy installs the reactor first
 
         try:
             return await maybe_deferred_to_future(reactor.resolve(host))
