@@ -84,6 +84,11 @@ class SourceConfig(Section):
         return value
 
 
+def _allowed_host(value: str) -> str:
+    parse_allowed_host(value)  # raises ValueError naming the entry
+    return value
+
+
 class CrawlerConfig(Section):
     user_agent: str = "Vigia/0.1 (+https://github.com/vigia-news/vigia)"
     timeout: Duration = timedelta(seconds=30)
@@ -94,7 +99,7 @@ class CrawlerConfig(Section):
     workers: int = Field(default=2, ge=1)
     redis_url: str | None = None  # scrapy-redis: a shared queue and dupefilter for many workers
     # host or host:port that links and redirects may reach although it is loopback/private
-    allow_private_hosts: list[Annotated[str, AfterValidator(lambda v: parse_allowed_host(v) and v)]] = []
+    allow_private_hosts: list[Annotated[str, AfterValidator(_allowed_host)]] = []
 
 
 class DaemonConfig(Section):
