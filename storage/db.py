@@ -96,7 +96,12 @@ def migration_lock(engine: Engine) -> Iterator[None]:
     if not database or database == ":memory:" or database.startswith("file:"):
         yield  # one process's private database, or a URI form we leave to SQLite's own locking
         return
-    with open(f"{database}-migration.lock", "a+b") as handle:
+    try:
+        handle = open(f"{database}-migration.lock", "a+b")
+    except OSError:  # a folder we may not write to: SQLite's own locking is all there is
+        yield
+        return
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, or the process dies
         yield
 
