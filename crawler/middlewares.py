@@ -1,4 +1,5 @@
-"""Downloader middlewares for politeness Scrapy does not ship: Crawl-delay and Retry-After."""
+"""Downloader middlewares Scrapy does not ship: politeness (Crawl-delay, Retry-After) and the
+address guard that keeps untrusted links away from internal addresses."""
 
 from __future__ import annotations
 
@@ -8,12 +9,24 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
+from twisted.internet.error import DNSLookupError
+from twisted.internet.error import TimeoutError as LookupTimeout
+
 from scrapy import signals
+from scrapy import exceptions as scrapy_errors
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 
+from crawler.addresses import AddressPolicy, Endpoint, endpoint, is_internal, is_ip_literal
+from crawler.resolver import InternalAddressAnswer
+
 CRAWL_DELAY_CAP = 30.0
+# Scrapy 2.19 wraps Twisted's DNSLookupError in its own CannotResolveHostError.
+LOOKUP_ERRORS: tuple[type[Exception], ...] = tuple(
+    kind for kind in (getattr(scrapy_errors, "CannotResolveHostError", None), DNSLookupError) if kind
+)
 
 
 class CrawlDelayMiddleware:
@@ -102,3 +115,78 @@ def retry_after_seconds(value: str) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+class PrivateAddressRefused(IgnoreRequest):
+    """Raised by ``AddressGuardMiddleware`` for a request that would reach an internal address
+    it may not; the request's errback records it against its source and the crawl goes on."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__(f"refused: resolves to a private address {address}")
+        self.address = address
+
+
+class AddressGuardMiddleware:
+    """Refuse every request, redirects included, whose host resolves to an internal address,
+    unless its host and port are those of its own source's configured URL or are listed in
+    ``crawler.allow_private_hosts`` (``crawler.addresses`` has the whole rule).
+
+    A redirect is a new request through the whole chain, so it is checked here like any
+    other. The name is resolved through the reactor's resolver (``GuardedResolver``, whose
+    cache the download then uses), so the address checked is the address connected to.
+    Sits first, before RobotsTxtMiddleware: nothing is asked of an internal host, not even
+    its robots.txt.
+    """
+
+    def __init__(self, run: Any) -> None:
+        self.run = run
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> AddressGuardMiddleware:
+        run = crawler.settings.get("VIGIA_RUN")
+        if run is None:  # `vigia match URL`: the one URL the user typed, no sources to guard
+            raise NotConfigured
+        return cls(run)
+
+    async def process_request(self, request: Request, spider: Any = None) -> None:
+        target = endpoint(request.url)
+        if target is None:  # not HTTP(S): Scrapy's own handlers refuse or serve it
+            return
+        policy = AddressPolicy.from_config(self.run.spec.allow_private_hosts)
+        if policy.allows(target, self._own_endpoints(request)):
+            return
+        address = await self._address(target[0])
+        if address is not None and is_internal(address):
+            raise PrivateAddressRefused(address)
+
+    def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> None:
+        # The resolver refused an answer at connect time (the name changed its answer since
+        # the check above): say so, instead of Scrapy's bare "DNS lookup failed".
+        from twisted.internet import reactor  # here, not at import: Scrapy installs the reactor first
+
+        refused = getattr(reactor.resolver, "refused", None)
+        target = endpoint(request.url)
+        lookup_failed = isinstance(exception, LOOKUP_ERRORS)
+        if lookup_failed and refused and target and target[0] in refused:
+            raise PrivateAddressRefused(refused[target[0]]) from None
+
+    def _own_endpoints(self, request: Request) -> list[Endpoint]:
+        """The configured endpoint of the request's source; every source's for a request
+        that belongs to none (robots.txt, asked for a host one of them already passed)."""
+        name = request.meta.get("vigia_source")
+        sources = [s for s in self.run.spec.sources if s.name == name] or self.run.spec.sources
+        return [target for target in (endpoint(source.url) for source in sources) if target]
+
+    async def _address(self, host: str) -> str | None:
+        """The address the download will connect to; None when the name does not resolve
+        (the download then fails with Scrapy's own DNS error)."""
+        if is_ip_literal(host):
+            return host
+        from twisted.internet import reactor  # here, not at import: Scrapy installs the reactor first
+
+        try:
+            return await maybe_deferred_to_future(reactor.resolve(host))
+        except InternalAddressAnswer as refused:
+            return refused.address
+        except (DNSLookupError, LookupTimeout):
+            return None

@@ -5,6 +5,8 @@ says (user agent, timeouts, sizes, politeness, Redis). Kept importable on its ow
 ``scrapy`` commands (scrapy.cfg → crawler.settings) see the same wiring.
 """
 
+from scrapy.settings import default_settings as _scrapy_defaults
+
 from crawler.spec import DEFAULT_USER_AGENT
 
 BOT_NAME = "vigia"
@@ -47,8 +49,14 @@ RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 COOKIES_ENABLED = False
+# Untrusted links stay outside: every DNS answer is vetted (crawler.resolver), every request
+# and redirect checked against its source's own host and port (AddressGuardMiddleware).
+TWISTED_DNS_RESOLVER = "crawler.resolver.GuardedResolver"
+if not hasattr(_scrapy_defaults, "TWISTED_DNS_RESOLVER"):  # Scrapy before the rename reads the old name
+    DNS_RESOLVER = TWISTED_DNS_RESOLVER
 
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.AddressGuardMiddleware": 40,  # first: no internal host is asked anything
     "crawler.middlewares.CrawlDelayMiddleware": 110,  # right after RobotsTxtMiddleware (100)
     "crawler.middlewares.RetryAfterMiddleware": 560,  # sees responses before RetryMiddleware (550)
 }

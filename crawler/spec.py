@@ -55,6 +55,7 @@ class CrawlSpec:
     max_listings_per_source: int = 200  # feed/sitemap/section requests per source per crawl
     max_sitemap_depth: int = 3  # an index inside an index inside an index, no deeper
     max_sitemap_children: int = 100  # children read per sitemap index, newest lastmod first
+    allow_private_hosts: list[str] = field(default_factory=list)  # host or host:port (crawler.addresses)
     log_level: str = "WARNING"
     settings: dict[str, Any] = field(default_factory=dict)  # raw Scrapy overrides, applied last
 

@@ -87,7 +87,7 @@ class Compiler:
             leaf.term_rank.setdefault(term_id, position)
         leaf.duplicate_terms = len(leaf.term_rank) < len(leaf.term_ids)
         signature = (tuple(leaf.term_ids), leaf.field_order, leaf.entity_order, tuple(leaf.except_ids),
-                     tuple((r.pattern, r.flags) for r in leaf.regexes))
+                     tuple(r.pattern for r in leaf.regexes))
         leaf.hits_key = self._leaf_signatures.setdefault(signature, len(self._leaf_signatures) + 1)
 
     def _register_entity(self, entity: Entity) -> None:

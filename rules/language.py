@@ -13,7 +13,8 @@ hold (an implicit ``all``).  Conditions:
     Entities from the catalogue (by id) or whole groups (``mx-officials``, ``us-agencies``…).
     Short forms ("Rubio", "De la Fuente") only count with the right case and context.
 ``regex: ...``
-    A Python regular expression searched in the folded (lowercase, accent-free) text.
+    A regular expression searched in the folded (lowercase, accent-free) text, in RE2 syntax
+    (linear time: no backreferences or lookaround; see rules.linear_regex).
 ``all: [...]`` / ``any: [...]`` / ``none: [...]``
     Boolean groups, nestable.  ``any`` takes ``min: N`` (at least N members).  A bare string in a
     group is shorthand for ``{terms: [that string]}``.
@@ -42,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 from .errors import RuleSyntaxError
+from .linear_regex import RegexSyntaxError, compile_linear
 
 LEAF_KEYS = {"terms", "stems", "entities", "entity_groups", "regex"}
 LEAF_MODIFIERS = {"in", "except", "case", "weight", "name", "min", "role"}
@@ -73,7 +75,7 @@ class Leaf:
     patterns: list[TermPattern] = field(default_factory=list)
     entities: list[str] = field(default_factory=list)
     entity_groups: list[str] = field(default_factory=list)
-    regexes: list[re.Pattern] = field(default_factory=list)
+    regexes: list[Any] = field(default_factory=list)  # compiled by RE2 (rules.linear_regex)
     fields: frozenset[str] | None = None
     excepts: list[TermPattern] = field(default_factory=list)
     weight: float = 1.0
@@ -388,8 +390,8 @@ def _parse_leaf(raw: dict, path: str, label: str | None, ctx: _Ctx) -> Leaf:
     if "regex" in raw:
         for source in _string_list(raw["regex"], k("regex"), ctx):
             try:
-                leaf.regexes.append(re.compile(source))
-            except re.error as exc:
+                leaf.regexes.append(compile_linear(source))
+            except RegexSyntaxError as exc:
                 raise ctx.error(k("regex"), f"bad regular expression {source!r}: {exc}") from None
     if "in" in raw:
         fields = _string_list(raw["in"], k("in"), ctx)

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from .bounded_yaml import YAMLTooLarge, load_bounded
 from .compile import Compiler
 from .entities import Catalogue
 from .errors import RuleSyntaxError
@@ -91,7 +92,9 @@ def _entry_path(entry: dict, base_dir: pathlib.Path, source: str, index: int) ->
 def _read_yaml(path: pathlib.Path, label: str) -> dict[str, Any]:
     try:
         with open(path, encoding="utf-8") as handle:
-            data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            data = load_bounded(handle)
+    except YAMLTooLarge as exc:
+        raise RuleSyntaxError(label, None, None, f"refused: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

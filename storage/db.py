@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -14,6 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.errors import DatabaseUnreachable
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# pg_advisory_lock key for "migrating Vigía's schema" (any bigint; this one spells "vigiamig").
+MIGRATION_LOCK_KEY = 0x76696769616D6967
 
 
 def normalise_url(url: str) -> str:
@@ -62,9 +67,43 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` (every command does this on start)."""
+    """Apply migrations up to ``revision`` (every command does this on start).
+
+    Several processes start at once (workers, a crawl from cron beside the daemon): one
+    migrates while the others wait, then find the schema current and do nothing. Without
+    the lock two of them create ``alembic_version`` together and one dies on its unique key.
+    """
     check_connection(engine)
-    command.upgrade(alembic_config(engine), revision)
+    with migration_lock(engine):
+        command.upgrade(alembic_config(engine), revision)
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Hold the database-wide migration lock: a PostgreSQL session advisory lock (released by
+    the server if the process dies), or an exclusive lock on a file beside a SQLite database."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                connection.commit()
+        return
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield  # one process's private database, or a URI form we leave to SQLite's own locking
+        return
+    try:
+        handle = open(f"{database}-migration.lock", "a+b")
+    except OSError:  # a folder we may not write to: SQLite's own locking is all there is
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, or the process dies
+        yield
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

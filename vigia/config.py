@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from crawler.addresses import parse_allowed_host
+from rules.bounded_yaml import YAMLTooLarge, load_bounded
 from vigia.durations import parse_duration
 from vigia.errors import ConfigError
 
@@ -82,6 +84,11 @@ class SourceConfig(Section):
         return value
 
 
+def _allowed_host(value: str) -> str:
+    parse_allowed_host(value)  # raises ValueError naming the entry
+    return value
+
+
 class CrawlerConfig(Section):
     user_agent: str = "Vigia/0.1 (+https://github.com/vigia-news/vigia)"
     timeout: Duration = timedelta(seconds=30)
@@ -91,6 +98,8 @@ class CrawlerConfig(Section):
     autothrottle: bool = True
     workers: int = Field(default=2, ge=1)
     redis_url: str | None = None  # scrapy-redis: a shared queue and dupefilter for many workers
+    # host or host:port that links and redirects may reach although it is loopback/private
+    allow_private_hosts: list[Annotated[str, AfterValidator(_allowed_host)]] = []
 
 
 class DaemonConfig(Section):
@@ -149,7 +158,9 @@ def load_config(path: Path | str | None = None, environ: dict[str, str] | None =
     path = Path(path) if path else default_path()
     environ = dict(os.environ) if environ is None else environ
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_bounded(path.read_text(encoding="utf-8"))
+    except YAMLTooLarge as exc:
+        raise ConfigError(str(path), None, f"refused: {exc}") from None
     except FileNotFoundError:
         raise ConfigError(str(path), None, "no such file (give --config PATH or set VIGIA_CONFIG)") from None
     except OSError as exc:

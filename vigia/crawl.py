@@ -47,6 +47,7 @@ def crawl_spec(config: Config, sources: list[SourceConfig], ruleset: RuleSet, *,
         concurrency_per_domain=crawler.concurrency_per_domain,
         autothrottle=crawler.autothrottle,
         workers=crawler.workers,
+        allow_private_hosts=crawler.allow_private_hosts,
     )
 
 

@@ -3,13 +3,14 @@
 trafilatura is not thread-safe, and extraction is the crawl's real work, so it runs in
 ``workers`` processes (``forkserver``: children start clean, without the reactor's
 threads, sockets or held locks) while the reactor keeps downloading. The pool lives from
-spider_opened to spider_closed.
+spider_opened to spider_closed, and never longer than this process (crawler.pool_lifetime).
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -20,6 +21,7 @@ from scrapy.exceptions import DropItem
 from crawler.dates import from_iso
 from crawler.extraction import Extracted, extract_article, warm_up
 from crawler.items import ArticleItem
+from crawler.pool_lifetime import watch_owner
 from crawler.state import CrawlRun
 
 EXTRACTION_TIMEOUT = 120.0
@@ -51,8 +53,10 @@ class ExtractPipeline:
         context = multiprocessing.get_context("forkserver")
         # The fork server imports trafilatura once and forks warm workers from it. Its
         # default preload is __main__, which would re-run an unguarded calling script.
-        context.set_forkserver_preload(["crawler.extraction", "trafilatura"])
-        pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        context.set_forkserver_preload(["crawler.extraction", "crawler.pool_lifetime", "trafilatura"])
+        # Workers die with this process even when it is SIGKILLed (crawler.pool_lifetime):
+        # otherwise they, and the fork server waiting on them, run on forever.
+        pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=watch_owner, initargs=(os.getpid(),))
         for _ in range(self.workers):
             pool.submit(warm_up)
         return pool
