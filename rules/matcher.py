@@ -374,9 +374,15 @@ def _evaluate_near(node: Near, ctx: DocContext, scope: Scope) -> Outcome:
 
 
 def lead_end(ctx: DocContext, lead: int) -> int:
-    """Folded offset where the text's paragraph number ``lead`` (0-based) starts: the lead ends there."""
-    starts = ctx.view.fields["text"].starts("paragraphs")
-    return starts[lead] if lead < len(starts) else len(ctx.view.fields["text"].folded) + 1
+    """Folded offset where the text's paragraph number ``lead`` (0-based) starts: the lead ends
+    there.  A first paragraph that repeats the headline (pages often keep their <h1> in the
+    text) takes no place of the lead."""
+    text = ctx.view.fields["text"]
+    starts = text.starts("paragraphs")
+    title = ctx.view.fields["title"].folded.strip()
+    if title and len(starts) > 1 and text.folded[: starts[1]].strip() == title:
+        lead += 1
+    return starts[lead] if lead < len(starts) else len(text.folded) + 1
 
 
 def in_lead(ctx: DocContext, hit: RawHit, lead: int) -> bool:
@@ -406,6 +412,7 @@ def position_weights(ctx: DocContext, hits: list, lead: int) -> dict[str, float]
     later paragraph 1 (places named "title", "summary", "¶3")."""
     places: dict[str, float] = {}
     text = ctx.view.fields["text"]
+    end = lead_end(ctx, lead)
     for hit in hits:
         name = hit[0]
         if name == "title":
@@ -414,7 +421,7 @@ def position_weights(ctx: DocContext, hits: list, lead: int) -> dict[str, float]
             places["summary"] = 2.0
         else:
             index = text.unit_index("paragraphs", hit[1])
-            places[f"¶{index + 1}"] = 2.0 if index < lead else 1.0
+            places[f"¶{index + 1}"] = 2.0 if hit[1] < end else 1.0
     return places
 
 
