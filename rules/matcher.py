@@ -426,7 +426,8 @@ def position_weights(ctx: DocContext, hits: list, lead: int) -> dict[str, float]
 
 
 def describe_weights(label: str, places: dict[str, float]) -> str:
-    shown = ", ".join(list(places)[:6]) + (", …" if len(places) > 6 else "")
+    ordered = sorted(places, key=lambda place: {"title": -2, "summary": -1}.get(place) or int(place[1:]))
+    shown = ", ".join(ordered[:6]) + (", …" if len(ordered) > 6 else "")
     return f"{label} {sum(places.values()):g} ({shown or 'absent'})"
 
 
