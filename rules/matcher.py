@@ -96,7 +96,12 @@ class DocContext:
                         continue
                     if seen_full or title_adjacent(fv.folded, start, end, entity.folded_titles):
                         short.append((name, start, end, tid, entity.id))
-        return _drop_overlaps(full + short)
+        found = _drop_overlaps(full + short)
+        excepts = [tid for tid in terms.except_ids if tid in present]
+        if excepts and found:  # "Guardia Nacional de Texas" is not the Mexican Guardia Nacional
+            spans = {name: [span for tid in excepts for span in self.term_hits[name].get(tid, ())] for name in FIELDS}
+            found = [hit for hit in found if not _inside(hit, spans[hit[0]])]
+        return found
 
     # -- leaves ---------------------------------------------------------------------------------
     def leaf_hits(self, leaf: Leaf) -> list[RawHit]:

@@ -164,3 +164,18 @@ def test_every_failure_kind_has_labelled_articles() -> None:
         assert {"distractor", "opinion", "relevant-clear", "syndicated"} <= categories
         assert any(row["group"] and row["category"] != "syndicated" for row in rows)  # one event, two outlets
         assert all({"title", "paragraphs", "outlet", "published", "relevant", "category", "group", "why"} <= set(row) for row in rows)
+
+
+def test_a_us_state_national_guard_is_not_the_mexican_guardia_nacional() -> None:
+    ruleset = load_rules([{"id": "r", "entity_groups": ["mx-institutions"]}], Path("."))
+    assert ruleset.match(Document("", "La Guardia Nacional de Texas patrulla el río.")) == []
+    both = ruleset.match(Document("", "La Guardia Nacional llegó a Reynosa; la Guardia Nacional de Texas, a Laredo."))
+    assert [h.start for h in both[0].hits] == [3]
+
+
+def test_entity_except_is_validated(tmp_path: Path) -> None:
+    (tmp_path / "r.yaml").write_text("entities:\n  - {id: x, name: X, groups: [g], except: 3}\nrules:\n  - {id: r, entities: [x]}\n",
+                                     encoding="utf-8")
+    with pytest.raises(RuleSyntaxError) as caught:
+        load_rules([{"file": "r.yaml"}], tmp_path)
+    assert "except" in str(caught.value)
