@@ -200,7 +200,12 @@ def _edited_copy(session: Session, text: str, title: str | None, since: datetime
     keys = list(dict.fromkeys(band_keys(minhash)))
     shared: dict[int, int] = {}
     for start in range(0, len(keys), 500):
-        rows = session.execute(select(StoryBand.article_id).where(StoryBand.band_key.in_(keys[start : start + 500])))
+        rows = session.execute(
+            select(StoryBand.article_id)
+            .join(Article, Article.id == StoryBand.article_id)
+            .where(StoryBand.band_key.in_(keys[start : start + 500]), Article.first_seen_at >= since)
+            .limit(_MAX_BAND_ROWS)
+        )
         for (article_id,) in rows:
             if article_id != exclude:
                 shared[article_id] = shared.get(article_id, 0) + 1
@@ -225,8 +230,10 @@ def _edited_copy(session: Session, text: str, title: str | None, since: datetime
     return None
 
 
-# LSH candidates verified per article, most shared bands first (copies share many).
+# LSH candidates verified per article, most shared bands first (copies share many); band rows
+# read at most (a text of boilerplate alone could share bands with thousands).
 _CANDIDATES = 20
+_MAX_BAND_ROWS = 20_000
 
 
 def _same_event(session: Session, telling: Telling, exclude: int | None) -> int | None:
