@@ -4,11 +4,15 @@ trafilatura is not thread-safe and costs ~20 ms a page, so the extract pipeline 
 ``extract_article`` in a process pool; it takes and returns only picklable values.
 Precision mode keeps navigation, "lo más leído" boxes, related links and footers out
 of the text (they would make the matcher fire on the site's chrome, not the story).
+Some real pages (a short article in an unusual template) come out empty in precision mode;
+rather than store them as "no text" (they could never alert), the default mode and then
+recall mode are tried, and the teaser filter still keeps calls to action out.
 """
 
 from __future__ import annotations
 
 import re
+from html import unescape
 from dataclasses import dataclass, field
 
 LANG_ATTRIBUTE = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)", re.I)
@@ -76,22 +80,79 @@ TRAFILATURA_OPTIONS = dict(
 )
 
 
+# Tried in order until one gives text: precision first (least chrome), then trafilatura's
+# default balance, then recall mode.  The looser modes pick up menus on some templates, so their
+# output counts only when it has prose, and their menu lines are dropped.
+FALLBACK_MODES = ({"favor_precision": False}, {"favor_precision": False, "favor_recall": True})
+PROSE_WORDS = 12  # a paragraph of at least this many words is prose, not a menu
+
+
 def extract_article(html: str, url: str) -> Extracted:
     """Run trafilatura on one page. Called in a worker process."""
     from trafilatura import bare_extraction
 
-    result = bare_extraction(html, url=url, **TRAFILATURA_OPTIONS)
     extracted = Extracted(html_lang=declared_language(html))
-    if result is None:
+    data = _as_dict(bare_extraction(html, url=url, **TRAFILATURA_OPTIONS))
+    paragraphs = _paragraphs(data)
+    if not paragraphs:
+        for mode in FALLBACK_MODES:
+            loose = _as_dict(bare_extraction(html, url=url, **{**TRAFILATURA_OPTIONS, **mode}))
+            data = data or loose
+            kept = [p for p in _paragraphs(loose) if not _menu_line(p)]
+            if _has_prose(kept):
+                data, paragraphs = loose, kept
+                break
+    if data is None:
         return extracted
-    data = result.as_dict() if hasattr(result, "as_dict") else dict(result)
-    text = data.get("text") or ""
-    extracted.paragraphs = drop_teasers([" ".join(line.split()) for line in text.split("\n") if line.strip()])
+    if not paragraphs:
+        # No body in the markup (a page that loads it with a script): the page's own summary
+        # is the only article text there is, better stored than "no text".
+        for description in (_clean(data.get("description")), meta_description(html)):
+            if description and _has_prose([description]):
+                paragraphs = [description]
+                break
+    extracted.paragraphs = drop_teasers(paragraphs)
     extracted.title = _clean(data.get("title"))
     extracted.author = clean_author(data.get("author"))
     extracted.date = _clean(data.get("date"))
     extracted.description = _clean(data.get("description"))
     return extracted
+
+
+META_TAG = re.compile(r"<meta\b[^>]*>", re.I)
+META_NAME_DESCRIPTION = re.compile(r"""\bname\s*=\s*["']?description["'\s/>]""", re.I)
+META_CONTENT = re.compile(r"""\bcontent\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
+
+
+def meta_description(html: str) -> str | None:
+    """``<meta name="description">`` from the page head (trafilatura prefers og:description,
+    which some sites fill with the headline again)."""
+    for tag in META_TAG.findall(html[:50000]):
+        if META_NAME_DESCRIPTION.search(tag):
+            found = META_CONTENT.search(tag)
+            if found:
+                return _clean(unescape(found.group(1) if found.group(1) is not None else found.group(2)))
+    return None
+
+
+def _as_dict(result: object) -> dict | None:
+    if result is None:
+        return None
+    return result.as_dict() if hasattr(result, "as_dict") else dict(result)
+
+
+def _paragraphs(data: dict | None) -> list[str]:
+    text = (data or {}).get("text") or ""
+    return [" ".join(line.split()) for line in text.split("\n") if line.strip()]
+
+
+def _menu_line(paragraph: str) -> bool:
+    """A navigation entry ("Inicio", "Ciencia y Tecnología", "DOMINGO 8"): a few words, no sentence end."""
+    return len(paragraph.split()) <= 4 and not paragraph.rstrip().endswith((".", "?", "!", "»", '"', ":"))
+
+
+def _has_prose(paragraphs: list[str]) -> bool:
+    return any(len(p.split()) >= PROSE_WORDS for p in paragraphs)
 
 
 def warm_up() -> None:

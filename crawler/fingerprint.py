@@ -7,6 +7,8 @@ while unrelated texts land about 32 bits apart; storage.stories.MAX_DISTANCE is 
 between the two, tuned in tests/test_fingerprint.py.
 
 The value is signed so that it fits a SQL BIGINT; compare with storage.stories.hamming.
+Copies an outlet edited more (its own lede, byline, a trimmed ending) drift further than
+SimHash tolerates; storage/stories.py finds those by MinHash LSH over word shingles.
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ from collections import Counter
 MIN_WORDS = 25
 MIN_SHARE = 0.05  # Spanish prose runs at ~0.3 of these words; a stray "de" or "la" is not Spanish
 MIN_DISTINCT = 8  # ...and uses many of them: Swahili's "la" alone must not pass
+SHORT_TEXT = 60  # a text this short (a page whose only text is its summary) uses fewer of them
+MIN_DISTINCT_SHORT = 6
 
 # Words frequent in one language and rare (or spelled differently) in its neighbours.
 STOP_WORDS: dict[str, frozenset[str]] = {
@@ -83,7 +85,8 @@ def detect_language(text: str, declared: str | None = None, listed: str | None =
     best, share, distinct, count = vote(text)
     if count < MIN_WORDS:
         return declared_tag or best or "und"
-    if best == "es" and (share < MIN_SHARE or distinct < MIN_DISTINCT):
+    needed = MIN_DISTINCT if count >= SHORT_TEXT else MIN_DISTINCT_SHORT
+    if best == "es" and (share < MIN_SHARE or distinct < needed):
         return declared_tag if declared_tag and declared_tag != "es" else "und"
     if best is None:
         return declared_tag if declared_tag and declared_tag != "es" else "und"

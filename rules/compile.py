@@ -20,6 +20,7 @@ class EntityTerms:
     acronyms: list[tuple[int, str]] = field(default_factory=list)
     short: list[tuple[int, str]] = field(default_factory=list)
     all_ids: frozenset[int] = frozenset()
+    except_ids: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -97,6 +98,7 @@ class Compiler:
         terms.aliases = [self.table.add(a, "exact") for a in entity.aliases]
         terms.acronyms = [(self.table.add(a, "exact"), a) for a in entity.acronyms]
         terms.short = [(self.table.add(s, "exact"), s) for s in entity.short]
+        terms.except_ids = [self.table.add(e, "exact") for e in entity.excepts]
         terms.all_ids = frozenset(terms.aliases + [t for t, _ in terms.acronyms] + [t for t, _ in terms.short])
         for term_id in terms.all_ids:
             self.entities_by_term.setdefault(term_id, []).append(entity.id)

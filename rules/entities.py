@@ -17,7 +17,7 @@ from typing import Any
 from .errors import RuleSyntaxError
 from .normalize import fold
 
-ENTITY_KEYS = {"id", "name", "groups", "aliases", "short", "acronyms", "titles"}
+ENTITY_KEYS = {"id", "name", "groups", "aliases", "short", "acronyms", "titles", "except"}
 _CONNECTORS = {"de", "del", "la", "las", "los", "y", "e", "el", "van", "von", "da", "di"}
 _WORD = re.compile(r"\w+")
 _WORD_BEFORE = re.compile(r"(\w+)[ \t]+$")
@@ -35,6 +35,8 @@ class Entity:
     acronyms: list[str] = field(default_factory=list)
     titles: list[str] = field(default_factory=list)
     folded_titles: list[str] = field(default_factory=list)
+    # phrases in which a name is another body's ("Guardia Nacional de Texas"): names inside them do not count
+    excepts: list[str] = field(default_factory=list)
 
 
 class Catalogue:
@@ -84,7 +86,7 @@ def parse_entity(raw: Any, file: str, index: int) -> Entity:
     if name not in aliases and name not in raw.get("acronyms", []) and name not in raw.get("short", []):
         aliases.insert(0, name)  # the canonical name is a full alias unless listed as a cased form
     entity = Entity(entity_id, name, strings("groups"), aliases, strings("short"), strings("acronyms"),
-                    strings("titles"))
+                    strings("titles"), excepts=strings("except"))
     for text in entity.aliases + entity.short + entity.acronyms:
         if "*" in text:
             raise RuleSyntaxError(file, None, f"{key}", f"entity {entity_id!r}: names take no wildcards ({text!r})")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .compile import CompiledRule
 from .document import FIELDS
-from .language import Leaf
-from .matcher import DocContext
+from .language import About, Group, Leaf, Near, Node
+from .matcher import DocContext, about_account, evaluate
 from .model import Hit
 
 _FIELD_ORDER = {name: i for i, name in enumerate(FIELDS)}
@@ -152,6 +152,10 @@ def explanation(rule: CompiledRule, ctx: DocContext, per_leaf: list[tuple[Leaf, 
     lines = [f"{rule.id} ({rule.name}): {verdict}, score {total:g} (threshold {rule.threshold:g})"]
     if not matched and reason:
         lines.append(f"  why not: {reason}")
+    shown_bindings = bindings(rule.condition, ctx)
+    if shown_bindings:
+        lines.append("  bindings:")
+        lines += shown_bindings
     lines.append("  term groups:")
     seen: set[tuple] = set()
     for leaf, hits in per_leaf:
@@ -181,3 +185,41 @@ def explanation(rule: CompiledRule, ctx: DocContext, per_leaf: list[tuple[Leaf, 
         more = f" + {len(breakdown) - 12} more" if len(breakdown) > 12 else ""
         lines.append(f"  score: {' + '.join(parts)}{more} = {total:g}")
     return "\n".join(lines)
+
+
+def bindings(condition: Node, ctx: DocContext) -> list[str]:
+    """One line per named ``near`` and ``about`` of the rule (outside ``none``): whether it held
+    and where, so an analyst sees which binding of the sides made the story match (or which one
+    failed and why)."""
+    lines = []
+    for node in _binding_nodes(condition):
+        result = evaluate(node, ctx)
+        mark = "✓" if result.passed else "·"
+        if isinstance(node, About):
+            detail = about_account(node, ctx)
+        elif result.passed:
+            detail = "held in " + ", ".join(_places(ctx, result.hits))
+        else:
+            detail = result.reason.split(": ", 1)[-1]
+        lines.append(f"    {mark} {node.label}: {detail}")
+    return lines
+
+
+def _binding_nodes(node: Node) -> list[Node]:
+    if isinstance(node, Leaf):
+        return []
+    if isinstance(node, (Near, About)):
+        return [node] if node.label else []
+    if isinstance(node, Group) and node.op == "none":
+        return []
+    return [found for child in node.children for found in _binding_nodes(child)]
+
+
+def _places(ctx: DocContext, hits: list) -> list[str]:
+    places: dict[str, None] = {}
+    for hit in sorted(hits, key=lambda h: (_FIELD_ORDER[h[0]], h[1])):
+        if hit[0] == "text":
+            places[f"text ¶{ctx.view.fields['text'].unit_index('paragraphs', hit[1]) + 1}"] = None
+        else:
+            places[hit[0]] = None
+    return list(places)

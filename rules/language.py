@@ -18,10 +18,18 @@ hold (an implicit ``all``).  Conditions:
 ``all: [...]`` / ``any: [...]`` / ``none: [...]``
     Boolean groups, nestable.  ``any`` takes ``min: N`` (at least N members).  A bare string in a
     group is shorthand for ``{terms: [that string]}``.
-``near: {terms: [...], within: N, unit: words|sentences|paragraphs}``
+``near: {terms: [...], within: N, unit: words|sentences|paragraphs|lead}``
     Every item must occur within N words of each other (or within N consecutive sentences or
     paragraphs; N=1 means the same one).  An item is a string, a list of alternatives, or a
-    condition mapping.  ``near`` may use ``all: [...]`` instead of ``terms``.
+    condition mapping.  ``near`` may use ``all: [...]`` instead of ``terms``.  ``unit: lead``
+    binds across fields: every item in the title, the summary or the first N paragraphs of the
+    text (default 2).
+``about: {sides: [...], rival: ..., lead: N}``
+    What the story is about, weighed by position: each side's mentions count once per place,
+    3 in the title, 2 in the summary or the first N paragraphs of the text (default 2), 1 further
+    down.  Holds when every side is found and weighs at least as much as the rival (a third
+    country, say), so a story where the rival dominates and a side is only context fails.  A
+    rival that is not in the lead (title, summary, first N paragraphs) weighs nothing.
 
 Modifiers on a term leaf: ``in: [title, summary, text]`` (fields), ``except: [...]`` (drop hits
 inside these phrases, e.g. ``seguridad`` except ``seguridad alimentaria``), ``case: sensitive``,
@@ -48,11 +56,13 @@ from .linear_regex import RegexSyntaxError, compile_linear
 LEAF_KEYS = {"terms", "stems", "entities", "entity_groups", "regex"}
 LEAF_MODIFIERS = {"in", "except", "case", "weight", "name", "min", "role"}
 ROLES = ("decisive", "context")
-GROUP_KEYS = {"all", "any", "none", "near"}
+GROUP_KEYS = {"all", "any", "none", "near", "about"}
 NEAR_KEYS = {"terms", "all", "within", "unit", "name", "role"}
+ABOUT_KEYS = {"sides", "rival", "lead", "name", "role"}
+DEFAULT_LEAD = 2
 RULE_KEYS = {"id", "name", "description", "channel", "mode", "digest", "threshold", "weights", "language"}
 UNITS = {"word": "words", "words": "words", "sentence": "sentences", "sentences": "sentences",
-         "paragraph": "paragraphs", "paragraphs": "paragraphs"}
+         "paragraph": "paragraphs", "paragraphs": "paragraphs", "lead": "lead"}
 FIELD_NAMES = ("title", "summary", "text")
 DEFAULT_WEIGHTS = {"title": 3.0, "summary": 2.0, "text": 1.0}
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -117,7 +127,27 @@ class Near:
     unit: str
 
 
-Node = Union[Leaf, Group, Near]
+@dataclass(eq=False)
+class About:
+    """``about``: the sides (children but the last) each weigh, by position, at least as much as
+    the rival (the last child; None when the rule names none)."""
+
+    path: str
+    label: str
+    children: list["Node"]
+    lead: int
+    has_rival: bool = True
+
+    @property
+    def sides(self) -> list["Node"]:
+        return self.children[:-1] if self.has_rival else self.children
+
+    @property
+    def rival(self) -> "Node | None":
+        return self.children[-1] if self.has_rival else None
+
+
+Node = Union[Leaf, Group, Near, About]
 
 
 @dataclass
@@ -318,6 +348,9 @@ def _parse_node(raw: Any, path: str, ctx: _Ctx) -> Node:
         if op == "near":
             near = _parse_near(raw["near"], f"{path}.near" if path != "near" else "near", label, ctx)
             return _apply_role(near, raw, path, ctx)
+        if op == "about":
+            about = _parse_about(raw["about"], f"{path}.about" if path != "about" else "about", label, ctx)
+            return _apply_role(about, raw, path, ctx)
         items = raw[op]
         key = f"{path}.{op}" if path != op else op
         if not isinstance(items, list):
@@ -433,11 +466,31 @@ def _parse_near(raw: Any, path: str, label: str | None, ctx: _Ctx) -> Near:
         raise ctx.error(f"{path}.{items_key}", "empty group: needs at least two items to be near each other")
     unit = raw.get("unit", "words")
     if unit not in UNITS:
-        raise ctx.error(f"{path}.unit", "must be words, sentence or paragraph")
+        raise ctx.error(f"{path}.unit", "must be words, sentence, paragraph or lead")
     unit = UNITS[unit]
-    within = raw.get("within", 10 if unit == "words" else 1)
+    within = raw.get("within", {"words": 10, "lead": DEFAULT_LEAD}.get(unit, 1))
     if isinstance(within, bool) or not isinstance(within, int) or within < 1:
         raise ctx.error(f"{path}.within", "must be a positive integer")
     children = [_parse_node(item, f"{path}.{items_key}[{i}]", ctx) for i, item in enumerate(items)]
     near = Near(path=path, label=label or raw.get("name") or "", children=children, within=within, unit=unit)
     return _apply_role(near, raw, path, ctx)
+
+
+def _parse_about(raw: Any, path: str, label: str | None, ctx: _Ctx) -> About:
+    if not isinstance(raw, dict):
+        raise ctx.error(path, "must be a mapping with sides (and rival, lead)")
+    unknown = set(raw) - ABOUT_KEYS
+    if unknown:
+        raise ctx.error(f"{path}.{sorted(unknown)[0]}", "unknown key (expected sides, rival, lead)")
+    sides = raw.get("sides")
+    if not isinstance(sides, list) or not sides:
+        raise ctx.error(f"{path}.sides", "must be a non-empty list of conditions")
+    lead = raw.get("lead", DEFAULT_LEAD)
+    if isinstance(lead, bool) or not isinstance(lead, int) or lead < 0:
+        raise ctx.error(f"{path}.lead", "must be an integer ≥ 0 (paragraphs of the text counted as lead)")
+    children = [_parse_node(item, f"{path}.sides[{i}]", ctx) for i, item in enumerate(sides)]
+    has_rival = "rival" in raw
+    if has_rival:
+        children.append(_parse_node(raw["rival"], f"{path}.rival", ctx))
+    about = About(path=path, label=label or raw.get("name") or "", children=children, lead=lead, has_rival=has_rival)
+    return _apply_role(about, raw, path, ctx)

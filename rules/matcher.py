@@ -13,7 +13,7 @@ from itertools import repeat
 from .compile import Compiler, EntityTerms
 from .document import FIELDS, DocView
 from .entities import acronym_ok, case_ok, glued_to_other_name, title_adjacent
-from .language import Group, Leaf, Near, Node
+from .language import About, Group, Leaf, Near, Node
 from .terms import Scanner, latin1_bytes
 
 # A hit inside the matcher: (field, folded start, folded end, term id or -1 for regex, entity id or None,
@@ -96,7 +96,12 @@ class DocContext:
                         continue
                     if seen_full or title_adjacent(fv.folded, start, end, entity.folded_titles):
                         short.append((name, start, end, tid, entity.id))
-        return _drop_overlaps(full + short)
+        found = _drop_overlaps(full + short)
+        excepts = [tid for tid in terms.except_ids if tid in present]
+        if excepts and found:  # "Guardia Nacional de Texas" is not the Mexican Guardia Nacional
+            spans = {name: [span for tid in excepts for span in self.term_hits[name].get(tid, ())] for name in FIELDS}
+            found = [hit for hit in found if not _inside(hit, spans[hit[0]])]
+        return found
 
     # -- leaves ---------------------------------------------------------------------------------
     def leaf_hits(self, leaf: Leaf) -> list[RawHit]:
@@ -279,6 +284,8 @@ def evaluate(node: Node, ctx: DocContext, scope: Scope = ()) -> Outcome:
         return Outcome(False, [], f"{_name(node)}: no term found")
     if isinstance(node, Near):
         return _evaluate_near(node, ctx, scope)
+    if isinstance(node, About):
+        return _evaluate_about(node, ctx, scope)
     return _evaluate_group(node, ctx, scope)
 
 
@@ -341,6 +348,8 @@ def _simple(node: Node) -> bool:
         return node.min == 1
     if isinstance(node, Near):
         return True
+    if isinstance(node, About):
+        return False  # its verdict weighs the whole scope, not one position
     return node.op == "any" and node.min == 1 and all(_simple(c) for c in node.children)
 
 
@@ -352,8 +361,13 @@ def _evaluate_near(node: Near, ctx: DocContext, scope: Scope) -> Outcome:
             return Outcome(False, [], result.reason)
         child_hits.append(result.hits)
     unit = node.unit
+    if unit == "lead":
+        collected = _lead_window(child_hits, ctx, node.within)
+        if collected:
+            return Outcome(True, collected)
+        return Outcome(False, [], f"{_name(node)}: all found, but never all in the title, summary and first "
+                                  f"{node.within} paragraph(s)")
     span = node.within if unit == "words" else node.within - 1
-    fields = ctx.view.fields
     if all(_simple(c) for c in node.children):
         collected = _windows_by_position(child_hits, ctx, unit, span)
     else:
@@ -362,6 +376,103 @@ def _evaluate_near(node: Near, ctx: DocContext, scope: Scope) -> Outcome:
         return Outcome(True, list(dict.fromkeys(collected)))
     what = {"words": "words", "sentences": "sentence(s)", "paragraphs": "paragraph(s)"}[unit]
     return Outcome(False, [], f"{_name(node)}: all found, but never together within {node.within} {what}")
+
+
+def lead_end(ctx: DocContext, lead: int) -> int:
+    """Folded offset where the text's paragraph number ``lead`` (0-based) starts: the lead ends
+    there.  A first paragraph that repeats the headline (pages often keep their <h1> in the
+    text) takes no place of the lead."""
+    text = ctx.view.fields["text"]
+    starts = text.starts("paragraphs")
+    title = ctx.view.fields["title"].folded.strip()
+    if title and len(starts) > 1 and text.folded[: starts[1]].strip() == title:
+        lead += 1
+    return starts[lead] if lead < len(starts) else len(text.folded) + 1
+
+
+def in_lead(ctx: DocContext, hit: RawHit, lead: int) -> bool:
+    """True for a hit in the title, the summary or the first ``lead`` paragraphs of the text."""
+    return hit[0] != "text" or hit[1] < lead_end(ctx, lead)
+
+
+def _lead_window(child_hits: list[list], ctx: DocContext, lead: int) -> list | None:
+    """The lead hits of every child when each child has one there (``near`` with ``unit: lead``)."""
+    collected: list = []
+    end = lead_end(ctx, lead)
+    for hits in child_hits:
+        kept = [h for h in hits if h[0] != "text" or h[1] < end]
+        if not kept:
+            return None
+        collected += kept
+    return list(dict.fromkeys(collected))
+
+
+def _any_in_lead(ctx: DocContext, hits: list, lead: int) -> bool:
+    end = lead_end(ctx, lead)
+    return any(h[0] != "text" or h[1] < end for h in hits)
+
+
+def position_weights(ctx: DocContext, hits: list, lead: int) -> dict[str, float]:
+    """Where a side is mentioned, each place once: title 3, summary 2, a lead paragraph 2, any
+    later paragraph 1 (places named "title", "summary", "¶3")."""
+    places: dict[str, float] = {}
+    text = ctx.view.fields["text"]
+    end = lead_end(ctx, lead)
+    for hit in hits:
+        name = hit[0]
+        if name == "title":
+            places["title"] = 3.0
+        elif name == "summary":
+            places["summary"] = 2.0
+        else:
+            index = text.unit_index("paragraphs", hit[1])
+            places[f"¶{index + 1}"] = 2.0 if hit[1] < end else 1.0
+    return places
+
+
+def describe_weights(label: str, places: dict[str, float]) -> str:
+    ordered = sorted(places, key=lambda place: {"title": -2, "summary": -1}.get(place) or int(place[1:]))
+    shown = ", ".join(ordered[:6]) + (", …" if len(ordered) > 6 else "")
+    return f"{label} {sum(places.values()):g} ({shown or 'absent'})"
+
+
+def _weigh_about(node: About, ctx: DocContext, side_hits: list[list], rival_hits: list) -> tuple[bool, str]:
+    """Every side at least as heavy as the rival?  And the sentence that says so."""
+    rival = position_weights(ctx, rival_hits, node.lead)
+    # a rival only named further down (a country in a list of embassies) is not what the story is about
+    rival_leads = _any_in_lead(ctx, rival_hits, node.lead)
+    rival_weight = sum(rival.values()) if rival_leads else 0.0
+    parts = []
+    ok = True
+    for side, hits in zip(node.sides, side_hits):
+        places = position_weights(ctx, hits, node.lead)
+        parts.append(describe_weights(side.label or side.path, places))
+        ok = ok and sum(places.values()) >= rival_weight
+    rival_label = node.rival.label or node.rival.path if node.rival is not None else "rival"
+    relation = "≥" if ok else "not all ≥"
+    rival_text = describe_weights(rival_label, rival) + ("" if rival_leads or not rival else ", not in the lead: 0")
+    return ok, f"{'; '.join(parts)} {relation} {rival_text}"
+
+
+def about_account(node: About, ctx: DocContext) -> str:
+    """How each side and the rival weigh in the whole document (for explanations)."""
+    side_hits = [evaluate(side, ctx).hits for side in node.sides]
+    rival_hits = evaluate(node.rival, ctx).hits if node.rival is not None else []
+    return _weigh_about(node, ctx, side_hits, rival_hits)[1]
+
+
+def _evaluate_about(node: About, ctx: DocContext, scope: Scope) -> Outcome:
+    side_hits = []
+    for side in node.sides:
+        result = evaluate(side, ctx, scope)
+        if not result.passed:
+            return Outcome(False, [], result.reason)
+        side_hits.append(result.hits)
+    rival_hits = evaluate(node.rival, ctx, scope).hits if node.rival is not None else []
+    ok, account = _weigh_about(node, ctx, side_hits, rival_hits)
+    if not ok:
+        return Outcome(False, [], f"{_name(node)}: the story is about something else: {account}")
+    return Outcome(True, list(dict.fromkeys(h for hits in side_hits for h in hits)))
 
 
 def _windows_by_position(child_hits: list[list], ctx: DocContext, unit: str, span: int) -> list:
@@ -451,6 +562,8 @@ def compile_verdict(node: Node, requirements=None, known: frozenset = frozenset(
         return _verdict_leaf(node)
     if isinstance(node, Near):
         return _guarded(_verdict_near(node, requirements, known), node, requirements, known)
+    if isinstance(node, About):
+        return _guarded(_verdict_about(node, requirements, known), node, requirements, known)
     runs = tuple(compile_verdict(child, requirements, known) for child in node.children)
     if node.op == "all":
         if len(runs) == 1:
@@ -553,9 +666,45 @@ def _guarded(run, node: Node, requirements, known: frozenset):
     return run_guarded
 
 
+def _verdict_about(node: About, requirements=None, known: frozenset = frozenset()):
+    sides = tuple(compile_verdict(child, requirements, known) for child in node.sides)
+    rival = compile_verdict(node.rival, requirements, known) if node.rival is not None else None
+    lead = node.lead
+
+    def run_about(ctx: DocContext, scope: Scope):
+        side_hits = []
+        for run in sides:
+            found = run(ctx, scope)
+            if found is None:
+                return None
+            side_hits.append(found)
+        rival_hits = (rival(ctx, scope) or []) if rival is not None else []
+        # the common case: no rival in the lead, nothing to weigh
+        if rival_hits and _any_in_lead(ctx, rival_hits, lead):
+            ok, _ = _weigh_about(node, ctx, side_hits, rival_hits)
+            if not ok:
+                return None
+        if len(side_hits) == 1:
+            return side_hits[0]
+        return list(dict.fromkeys(h for hits in side_hits for h in hits))
+    return run_about
+
+
 def _verdict_near(node: Near, requirements=None, known: frozenset = frozenset()):
     runs = tuple(compile_verdict(child, requirements, known) for child in node.children)
     unit = node.unit
+    if unit == "lead":
+        lead = node.within
+
+        def run_lead(ctx: DocContext, scope: Scope):
+            child_hits = []
+            for run in runs:
+                found = run(ctx, scope)
+                if found is None:
+                    return None
+                child_hits.append(found)
+            return _lead_window(child_hits, ctx, lead)
+        return run_lead
     span = node.within if unit == "words" else node.within - 1
     by_position = all(_simple(c) for c in node.children)
 

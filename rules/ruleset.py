@@ -8,7 +8,7 @@ from operator import or_
 
 from .compile import CompiledRule, Compiler
 from .document import DocView, Document
-from .language import Leaf, Near, Node
+from .language import About, Leaf, Near, Node
 from .explain import explanation, leaf_hits_for_rule, score, score_total, snippet, term_list, to_hits
 from .matcher import DocContext, compile_verdict, evaluate
 from .model import RuleEvaluation, RuleMatch
@@ -64,6 +64,8 @@ class RuleSet:
             for entity_id in node.entity_ids:
                 triggers.update(self._compiler.entity_terms[entity_id].all_ids)
             return [frozenset(triggers)]
+        if isinstance(node, About):  # the rival is weighed, not required
+            return [r for child in node.sides for r in self._requirements(child)]
         if isinstance(node, Near) or node.op == "all":
             return [r for child in node.children for r in self._requirements(child)]
         if node.op == "none":

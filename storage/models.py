@@ -122,6 +122,18 @@ class Article(Base):
     __table_args__ = (Index("ix_articles_first_seen_at", "first_seen_at"),)
 
 
+class StoryBand(Base):
+    """One LSH band key of an article's MinHash (storage/stories.py): articles sharing a key
+    are candidate copies of one text, found through the index on ``band_key``."""
+
+    __tablename__ = "story_bands"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+
+    __table_args__ = (Index("ix_story_bands_band_key", "band_key"),)
+
+
 class Match(Base):
     """A rule that an article matched, with its score and why."""
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import Alert, Article, Match, Source, utcnow
 from storage.records import ArticleRecord, MatchRecord, StoredArticle
-from storage.stories import find_story
+from storage.stories import Telling, find_story, remember
 
 STORY_WINDOW = timedelta(days=3)
 
@@ -92,7 +92,11 @@ def store_article(
 
     story_id = article_id
     if record.fingerprint is not None and record.status != "skipped":
-        story_id = find_story(session, record.fingerprint, record.text, now - STORY_WINDOW) or article_id
+        telling = Telling(record.text or "", record.title, record.published_at or now,
+                          frozenset(match.rule_id for match in matches))
+        story_id = find_story(session, record.fingerprint, record.text, now - STORY_WINDOW,
+                              telling=telling, exclude=article_id) or article_id
+        remember(session, article_id, record.text)
     session.execute(update(Article).where(Article.id == article_id).values(story_id=story_id))
 
     for match in matches:

@@ -40,7 +40,7 @@ def match(rule: str = "mx-us-security", channel: str | None = None, mode: str = 
 def test_migrations_create_every_table(db_url: str) -> None:
     engine, _ = open_database(db_url)
     tables = set(inspect(engine).get_table_names())
-    assert {"sources", "articles", "matches", "alerts", "slack_channels", "alembic_version"} <= tables
+    assert {"sources", "articles", "matches", "alerts", "slack_channels", "story_bands", "alembic_version"} <= tables
     upgrade(engine)  # a second upgrade is a no-op, as every command runs it on start
 
 
@@ -82,7 +82,9 @@ def test_syndicated_copy_threads_under_the_first_story(db_url: str) -> None:
     with sessions.begin() as session:
         first = store_article(session, record("https://a.mx/1", fingerprint=0b1011), [match()], alert=True, default_channel="#seg")
         copy = store_article(session, record("https://b.mx/1", fingerprint=0b1001, outlet="Infobae"), [match()], alert=True, default_channel="#seg")
-        other = store_article(session, record("https://c.mx/1", fingerprint=~0b1011), [match()], alert=True, default_channel="#seg")
+        other = store_article(session, record("https://c.mx/1", fingerprint=~0b1011, title="Otra historia",
+                                              text="La Marina aseguró un semisumergible frente a Oaxaca."),
+                              [match()], alert=True, default_channel="#seg")
     assert copy.story_id == first.id
     assert other.story_id == other.id
     with sessions() as session:
