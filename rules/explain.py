@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .compile import CompiledRule
 from .document import FIELDS
-from .language import Leaf
-from .matcher import DocContext
+from .language import Group, Leaf, Near, Node
+from .matcher import DocContext, evaluate
 from .model import Hit
 
 _FIELD_ORDER = {name: i for i, name in enumerate(FIELDS)}
@@ -181,3 +181,138 @@ def explanation(rule: CompiledRule, ctx: DocContext, per_leaf: list[tuple[Leaf, 
         more = f" + {len(breakdown) - 12} more" if len(breakdown) > 12 else ""
         lines.append(f"  score: {' + '.join(parts)}{more} = {total:g}")
     return "\n".join(lines)
+
+
+# -- why a rule did not match, in words ---------------------------------------------------------
+# The matcher's reasons name nodes by their path in the rule (``any[0].near.all[2]``), which is
+# what a rule author debugging YAML needs; a reader of `vigia match` needs the condition in words:
+# which named group was missing, or which ones were found but not close enough.
+
+NEEDS_SHOWN = 6
+_UNIT_WORDS = {"words": ("word", "words"), "sentences": ("sentence", "sentences"),
+               "paragraphs": ("paragraph", "paragraphs")}
+
+
+def why_not(rule: CompiledRule, ctx: DocContext) -> str:
+    """The condition of ``rule`` the document does not meet, in words ("" when every condition
+    holds: then only the score can have failed).  Several lines when alternatives all failed."""
+    if rule.language == "es" and not ctx.looks_spanish():
+        return "the rule is for Spanish text and this document is not in Spanish"
+    if evaluate(rule.condition, ctx).passed:
+        return ""
+    return _failure(rule.condition, ctx)
+
+
+def _failure(node: Node, ctx: DocContext) -> str:
+    """Why ``node`` (known to fail on the whole document) fails."""
+    if isinstance(node, Leaf):
+        return _leaf_failure(node, ctx)
+    if isinstance(node, Near):
+        return _near_failure(node, ctx)
+    if isinstance(node, Group):
+        return _group_failure(node, ctx)
+    # A node kind this wording does not know yet: say which of its parts failed, if it has
+    # parts, else fall back on the matcher's own reason.
+    for child in getattr(node, "children", None) or []:
+        if not evaluate(child, ctx).passed:
+            return _failure(child, ctx)
+    return f"{_shown(node)}: {evaluate(node, ctx).reason}"
+
+
+def _leaf_failure(leaf: Leaf, ctx: DocContext) -> str:
+    needs = _needs(leaf)
+    if leaf.min > 1:
+        found = {h[4] or ctx.view.fields[h[0]].folded[h[1]:h[2]] for h in ctx.leaf_hits(leaf)}
+        return (f"{_shown(leaf)}: {len(found)} different name(s) found, {leaf.min} needed"
+                + (f" (found: {', '.join(sorted(map(str, found))[:NEEDS_SHOWN])})" if found else "")
+                + (f" (any of: {needs})" if not found else ""))
+    if leaf.label == _auto_label(leaf):  # no name of its own: what it looks for is all there is to say
+        if not leaf.patterns and not leaf.regexes:
+            return f"no name from {_join(list(leaf.entities) + list(leaf.entity_groups), 'or')} found"
+        return f"none of these found: {needs}"
+    return f"no {_shown(leaf)} found (needs one of: {needs})"
+
+
+def _group_failure(group: Group, ctx: DocContext) -> str:
+    if group.op == "none":
+        for child in group.children:
+            outcome = evaluate(child, ctx)
+            if outcome.passed:
+                quoted = [f"'{original_text(ctx, h)}'" for h in outcome.hits[:3]]
+                return f"excluded: {_shown(child)} found ({', '.join(quoted) or 'present'})"
+        return f"excluded by {_shown(group)}"
+    failed = [child for child in group.children if not evaluate(child, ctx).passed]
+    if group.op == "all":
+        if len(failed) == 1:
+            return _failure(failed[0], ctx)
+        return "\n".join(_bullet(_failure(child, ctx)) for child in failed)
+    # any
+    passed = len(group.children) - len(failed)
+    if group.min > 1:
+        return (f"{_shown(group)}: {passed} of {len(group.children)} found, {group.min} needed; missing: "
+                + "; ".join(_failure(child, ctx) for child in failed))
+    if all(isinstance(child, Leaf) for child in failed):
+        needs = ", ".join(dict.fromkeys(term for child in failed for term in _needs(child, limit=None).split(", ")))
+        return f"no {_shown(group)} found (needs one of: {_limit(needs.split(', '))})"
+    if len(failed) == 1:
+        return _failure(failed[0], ctx)
+    return "no alternative held:\n" + "\n".join(_bullet(f"{_shown(child)}: {_failure(child, ctx)}") for child in failed)
+
+
+def _bullet(text: str) -> str:
+    """``- first line``, later lines indented under it (nested alternatives stay readable)."""
+    first, *rest = text.splitlines()
+    return "\n".join([f"- {first}", *("  " + line for line in rest)])
+
+
+def _near_failure(near: Near, ctx: DocContext) -> str:
+    missing = [child for child in near.children if not evaluate(child, ctx).passed]
+    if missing:
+        found = [_shown(child) for child in near.children if child not in missing]
+        reasons = "; ".join(_failure(child, ctx) for child in missing)
+        return reasons + (f" ({_join(found)} found)" if found else "")
+    one, many = _UNIT_WORDS.get(near.unit, (near.unit, near.unit))
+    distance = f"one {one}" if near.within == 1 else f"{near.within} {many}"
+    if near.unit == "words":
+        distance = f"{near.within} {many} of each other"
+    elif near.within > 1:
+        distance = f"{near.within} consecutive {many}"
+    return f"{_join([_shown(child) for child in near.children])} found but not within {distance}"
+
+
+def _shown(node: Node) -> str:
+    """A node as a reader knows it: its name, else what it is made of."""
+    label = getattr(node, "label", "") or ""
+    if label and label not in ("rule",) and label != getattr(node, "path", None):
+        return f"“{label}”"
+    children = getattr(node, "children", None)
+    if children:
+        return _join([_shown(child) for child in children], "or" if getattr(node, "op", "") == "any" else "and")
+    return f"“{label or getattr(node, 'path', '?')}”"
+
+
+def _needs(leaf: Leaf, limit: int | None = NEEDS_SHOWN) -> str:
+    """What would satisfy a leaf: its terms as written, then its entities and entity groups."""
+    items = [p.text + ("*" if p.mode == "prefix" else "") for p in leaf.patterns]
+    items += list(leaf.entities) + [f"a name from {group}" for group in leaf.entity_groups]
+    if leaf.regexes:
+        items += [f"/{r.pattern}/" for r in leaf.regexes]
+    return _limit(items, limit)
+
+
+def _auto_label(leaf: Leaf) -> str:
+    """The label the parser gives a leaf without ``name:`` (its first terms and entities)."""
+    shown = [p.text + ("*" if p.mode == "prefix" else "") for p in leaf.patterns] + leaf.entities + leaf.entity_groups
+    return ", ".join(shown[:3]) + ("…" if len(shown) > 3 else "") if shown else "regex"
+
+
+def _limit(items: list[str], limit: int | None = NEEDS_SHOWN) -> str:
+    if limit is None or len(items) <= limit:
+        return ", ".join(items)
+    return ", ".join(items[:limit]) + f", … ({len(items) - limit} more)"
+
+
+def _join(parts: list[str], word: str = "and") -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + f" {word} " + parts[-1]

@@ -14,13 +14,26 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from vigia.durations import parse_duration
-from vigia.errors import ConfigError
+from vigia.errors import ConfigError, ConfigErrors
 
 DEFAULT_PATH = "vigia.yaml"
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+SLACK_MISSING = (
+    "token is missing or empty: set token: ${SLACK_BOT_TOKEN} (a bot token), or give webhook_url; "
+    "or try it without Slack: --dry-run prints each message instead of posting it"
+)
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -46,9 +59,10 @@ class SlackConfig(Section):
         return value if value.endswith("/") else value + "/"
 
     @model_validator(mode="after")
-    def _needs_a_way_to_post(self) -> SlackConfig:
-        if not self.token and not self.webhook_url:
-            raise ValueError("token is missing or empty: set token: ${SLACK_BOT_TOKEN} (a bot token), or give webhook_url")
+    def _needs_a_way_to_post(self, info: ValidationInfo) -> SlackConfig:
+        # A dry run prints messages instead of posting them: it needs neither token nor webhook.
+        if not self.token and not self.webhook_url and (info.context or {}).get("require_slack", True):
+            raise ValueError(SLACK_MISSING)
         return self
 
 
@@ -96,7 +110,9 @@ class CrawlerConfig(Section):
 class DaemonConfig(Section):
     every: Duration = timedelta(minutes=15)
     http: str | None = "127.0.0.1:9108"
-    min_every: Duration = timedelta(seconds=1)
+    # The floor of adaptive polling. A minute keeps a real outlet from being polled every
+    # few seconds by accident; tests and benchmarks on loopback lower it explicitly.
+    min_every: Duration = timedelta(minutes=1)
     max_every: Duration = timedelta(hours=2)
     crawl_timeout: Duration = timedelta(minutes=10)
     grace: Duration = timedelta(seconds=30)
@@ -122,6 +138,13 @@ class Config(Section):
     # Not in the file: where it came from, for messages and relative paths.
     path: Path = Field(default=Path(DEFAULT_PATH), exclude=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _slack_optional_in_dry_run(cls, data: Any, info: ValidationInfo) -> Any:
+        if isinstance(data, dict) and "slack" not in data and not (info.context or {}).get("require_slack", True):
+            return {**data, "slack": {}}
+        return data
+
     @field_validator("sources")
     @classmethod
     def _unique_names(cls, value: list[SourceConfig]) -> list[SourceConfig]:
@@ -144,8 +167,19 @@ def default_path() -> Path:
     return Path(os.environ.get("VIGIA_CONFIG") or DEFAULT_PATH)
 
 
-def load_config(path: Path | str | None = None, environ: dict[str, str] | None = None) -> Config:
-    """Read, expand and validate a config file; raise ConfigError naming file and key."""
+def default_config() -> Config:
+    """The config with no file at all: the built-in watchlist, SQLite, no Slack (``vigia match``)."""
+    return Config.model_validate({}, context={"require_slack": False})
+
+
+def load_config(
+    path: Path | str | None = None, environ: dict[str, str] | None = None, *, require_slack: bool = True
+) -> Config:
+    """Read, expand and validate a config file; raise ConfigError naming file and key.
+
+    ``require_slack=False`` is for commands that never post (a dry run, ``match``, ``crawl
+    --no-deliver``): the ``slack`` section may then be absent or carry no token.
+    """
     path = Path(path) if path else default_path()
     environ = dict(os.environ) if environ is None else environ
     try:
@@ -164,21 +198,22 @@ def load_config(path: Path | str | None = None, environ: dict[str, str] | None =
         raise ConfigError(str(path), None, "the top level must be a mapping of sections (database, slack, sources…)")
     expanded = _expand(raw, environ, str(path), "")
     try:
-        config = Config.model_validate(expanded)
+        config = Config.model_validate(expanded, context={"require_slack": require_slack})
     except ValidationError as exc:
-        error = exc.errors()[0]
-        key = _key_name(error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "unknown key"
-        elif error["type"] == "missing":
-            message = "required key is missing"
-        more = len(exc.errors()) - 1
-        if more:
-            message += f" (and {more} more problem{'s' if more > 1 else ''})"
-        raise ConfigError(str(path), key or None, message) from None
+        raise ConfigErrors([_problem(str(path), error, expanded) for error in exc.errors()]) from None
     config.path = path
     return config
+
+
+def _problem(file: str, error: Any, raw: dict[str, Any]) -> ConfigError:
+    """One pydantic error as the user reads it: the key by name, what is wrong in words."""
+    key = _key_name(error["loc"], raw)
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif error["type"] == "missing":
+        message = "required key is missing"
+    return ConfigError(file, key or None, message)
 
 
 def _expand(value: Any, environ: dict[str, str], file: str, key: str) -> Any:
@@ -201,11 +236,24 @@ def _expand(value: Any, environ: dict[str, str], file: str, key: str) -> Any:
     return value
 
 
-def _key_name(location: tuple[Any, ...]) -> str:
+def _key_name(location: tuple[Any, ...], raw: dict[str, Any]) -> str:
+    """``sources[El Universal].every`` rather than ``sources[0].every`` when the entry has a name."""
     parts: list[str] = []
+    node: Any = raw
     for part in location:
         if isinstance(part, int):
-            parts.append(f"[{part}]")
+            entry = node[part] if isinstance(node, list) and part < len(node) else None
+            name = entry.get("name") if isinstance(entry, dict) else None
+            parts.append(f"[{name}]" if isinstance(name, str) and name.strip() else f"[{part}]")
         else:
             parts.append(("." if parts else "") + str(part))
+        node = _child(node, part)
     return "".join(parts)
+
+
+def _child(node: Any, part: Any) -> Any:
+    if isinstance(node, dict):
+        return node.get(part)
+    if isinstance(node, list) and isinstance(part, int) and part < len(node):
+        return node[part]
+    return None
