@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from alerts.client import Sender
 from alerts.dispatcher import DeliveryReport, SlackSettings, deliver_pending
 from crawler.run import run_crawl
 from crawler.spec import CrawlProgress, CrawlReport, CrawlSpec, SourceSpec
@@ -71,7 +72,10 @@ def crawl_once(
     return run_crawl(crawl_spec(config, sources, ruleset, refetch=refetch), on_progress=on_progress)
 
 
-def deliver(config: Config) -> DeliveryReport:
-    """Post every pending alert that is due (the outbox, not just this run's)."""
+def deliver(config: Config, sender: Sender | None = None) -> DeliveryReport:
+    """Post every pending alert that is due (the outbox, not just this run's).
+
+    ``sender`` replaces Slack (a dry run's printer); by default the config's token or webhook.
+    """
     _, sessions = open_config_database(config)
-    return deliver_pending(sessions, slack_settings(config))
+    return deliver_pending(sessions, slack_settings(config), sender=sender)
