@@ -140,8 +140,10 @@ class Config(Section):
 
     @model_validator(mode="before")
     @classmethod
-    def _slack_optional_in_dry_run(cls, data: Any, info: ValidationInfo) -> Any:
-        if isinstance(data, dict) and "slack" not in data and not (info.context or {}).get("require_slack", True):
+    def _slack_section_may_be_left_out(cls, data: Any) -> Any:
+        # An absent section is an empty one: SlackConfig then says what it needs (or, in a
+        # dry run, that it needs nothing).
+        if isinstance(data, dict) and "slack" not in data:
             return {**data, "slack": {}}
         return data
 

@@ -8,14 +8,21 @@ from alerts.client import Sender
 from alerts.dispatcher import DeliveryReport, SlackSettings, deliver_pending
 from crawler.run import run_crawl
 from crawler.spec import CrawlProgress, CrawlReport, CrawlSpec, SourceSpec
-from rules import RuleSet, load_rules
+from rules import RuleSet, RuleSyntaxError, load_rules
 from vigia.config import Config, SourceConfig
 from vigia.database import open_config_database
 from vigia.errors import ConfigError
 
 
 def load_ruleset(config: Config) -> RuleSet:
-    return load_rules(config.rules, config.base_dir, source=str(config.path))
+    """The config's rules compiled; a mistake in the config's own ``rules:`` list (a rule file
+    that is not there, an unknown watchlist) is a config error, worded like the others."""
+    try:
+        return load_rules(config.rules, config.base_dir, source=str(config.path))
+    except RuleSyntaxError as exc:
+        if exc.file == str(config.path) and exc.rule_id is None and exc.key:
+            raise ConfigError(exc.file, exc.key, exc.message) from None
+        raise
 
 
 def select_sources(config: Config, only: list[str] | None) -> list[SourceConfig]:
