@@ -267,10 +267,12 @@ def _bullet(text: str) -> str:
 
 def _near_failure(near: Near, ctx: DocContext) -> str:
     missing = [child for child in near.children if not evaluate(child, ctx).passed]
+    found = [_shown(child) for child in near.children if child not in missing]
+    if len(missing) == 1:  # the one thing missing, in detail
+        return _failure(missing[0], ctx) + (f" ({_join(found)} found)" if found else "")
     if missing:
-        found = [_shown(child) for child in near.children if child not in missing]
-        reasons = "; ".join(_failure(child, ctx) for child in missing)
-        return reasons + (f" ({_join(found)} found)" if found else "")
+        return (f"no {_join([_shown(child) for child in missing], 'nor')} found"
+                + (f" ({_join(found)} found)" if found else ""))
     one, many = _UNIT_WORDS.get(near.unit, (near.unit, near.unit))
     distance = f"one {one}" if near.within == 1 else f"{near.within} {many}"
     if near.unit == "words":
