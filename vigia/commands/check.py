@@ -104,7 +104,7 @@ def _strings(value: Any, key: str = "") -> list[tuple[str, str]]:
 
 def _shown(key: str, value: str) -> str:
     # Even a placeholder in a secret's place is shown only in part: it may be half a real token.
-    secret = key.endswith(("token", "webhook_url", "url")) and len(value) > 12
+    secret = key.endswith(("token", "webhook_url", "url")) and len(value) > 24
     return repr(value[:10] + "…") if secret else repr(value)
 
 
