@@ -166,3 +166,15 @@ def test_a_missing_rule_file_is_worded_like_other_config_errors(tmp_path: Path, 
     code, _, err = run_cli("check", "--config", str(path))
     assert code == 2
     assert err.strip() == f"vigia: config error: {path}: rules[1].file: rule file not found: {tmp_path / 'mias.yaml'}"
+
+
+def test_every_unset_variable_is_listed(tmp_path: Path) -> None:
+    text = GOOD.format(db="${DATABASE_URL}").replace("https://www.example.com/rss.xml", "${FEED_URL}")
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), environ={})
+    lines = str(caught.value).splitlines()
+    assert lines == [
+        f"{tmp_path / 'vigia.yaml'}: database.url: environment variable DATABASE_URL is not set",
+        f"{tmp_path / 'vigia.yaml'}: slack.token: environment variable SLACK_BOT_TOKEN is not set",
+        f"{tmp_path / 'vigia.yaml'}: sources[El Universal].url: environment variable FEED_URL is not set",
+    ]

@@ -218,13 +218,16 @@ def _problem(file: str, error: Any, raw: dict[str, Any]) -> ConfigError:
     return ConfigError(file, key or None, message)
 
 
-def _expand(value: Any, environ: dict[str, str], file: str, key: str) -> Any:
-    """Replace ``${VAR}`` / ``${VAR:-default}`` in strings; an unset variable is an error."""
+def _expand(value: Any, environ: dict[str, str], file: str, key: str, unset: list[ConfigError] | None = None) -> Any:
+    """Replace ``${VAR}`` / ``${VAR:-default}`` in strings; every unset variable is an error
+    (all of them reported together, like validation problems)."""
+    top = unset is None
+    unset = [] if unset is None else unset
     if isinstance(value, dict):
-        return {k: _expand(v, environ, file, f"{key}.{k}" if key else str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_expand(v, environ, file, f"{key}[{i}]") for i, v in enumerate(value)]
-    if isinstance(value, str):
+        result: Any = {k: _expand(v, environ, file, f"{key}.{k}" if key else str(k), unset) for k, v in value.items()}
+    elif isinstance(value, list):
+        result = [_expand(v, environ, file, f"{key}[{_entry_label(v, i)}]", unset) for i, v in enumerate(value)]
+    elif isinstance(value, str):
 
         def substitute(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
@@ -232,10 +235,21 @@ def _expand(value: Any, environ: dict[str, str], file: str, key: str) -> Any:
                 return environ[name]
             if default is not None:
                 return default
-            raise ConfigError(file, key, f"environment variable {name} is not set")
+            unset.append(ConfigError(file, key, f"environment variable {name} is not set"))
+            return match.group(0)
 
-        return _ENV_REFERENCE.sub(substitute, value)
-    return value
+        result = _ENV_REFERENCE.sub(substitute, value)
+    else:
+        result = value
+    if top and unset:
+        raise ConfigErrors(unset)
+    return result
+
+
+def _entry_label(entry: Any, index: int) -> str:
+    """A list entry as a key shows it: by its name when it has one (sources), else its index."""
+    name = entry.get("name") if isinstance(entry, dict) else None
+    return name if isinstance(name, str) and name.strip() else str(index)
 
 
 def _key_name(location: tuple[Any, ...], raw: dict[str, Any]) -> str:
@@ -245,8 +259,7 @@ def _key_name(location: tuple[Any, ...], raw: dict[str, Any]) -> str:
     for part in location:
         if isinstance(part, int):
             entry = node[part] if isinstance(node, list) and part < len(node) else None
-            name = entry.get("name") if isinstance(entry, dict) else None
-            parts.append(f"[{name}]" if isinstance(name, str) and name.strip() else f"[{part}]")
+            parts.append(f"[{_entry_label(entry, part)}]")
         else:
             parts.append(("." if parts else "") + str(part))
         node = _child(node, part)
