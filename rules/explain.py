@@ -220,12 +220,15 @@ def _failure(node: Node, ctx: DocContext) -> str:
 
 
 def _leaf_failure(leaf: Leaf, ctx: DocContext) -> str:
-    needs = _needs(leaf)
+    needs = _limit(_need_items(leaf))
     if leaf.min > 1:
-        found = {h[4] or ctx.view.fields[h[0]].folded[h[1]:h[2]] for h in ctx.leaf_hits(leaf)}
-        return (f"{_shown(leaf)}: {len(found)} different name(s) found, {leaf.min} needed"
-                + (f" (found: {', '.join(sorted(map(str, found))[:NEEDS_SHOWN])})" if found else "")
-                + (f" (any of: {needs})" if not found else ""))
+        # distinct as the matcher counts them: an entity once whatever its spelling, a term by its text
+        found: dict[object, str] = {}
+        for hit in ctx.leaf_hits(leaf):
+            key = hit[4] or ctx.view.fields[hit[0]].folded[hit[1]:hit[2]]
+            found.setdefault(key, entity_name(ctx, hit[4]) if hit[4] else original_text(ctx, hit))
+        shown = f" (found: {_limit(list(found.values()))})" if found else f" (any of: {needs})"
+        return f"{_shown(leaf)}: {len(found)} different name(s) found, {leaf.min} needed{shown}"
     if leaf.label == _auto_label(leaf):  # no name of its own: what it looks for is all there is to say
         if not leaf.patterns and not leaf.regexes:
             return f"no name from {_join(list(leaf.entities) + list(leaf.entity_groups), 'or')} found"
@@ -252,8 +255,8 @@ def _group_failure(group: Group, ctx: DocContext) -> str:
         return (f"{_shown(group)}: {passed} of {len(group.children)} found, {group.min} needed; missing: "
                 + "; ".join(_failure(child, ctx) for child in failed))
     if all(isinstance(child, Leaf) for child in failed):
-        needs = ", ".join(dict.fromkeys(term for child in failed for term in _needs(child, limit=None).split(", ")))
-        return f"no {_shown(group)} found (needs one of: {_limit(needs.split(', '))})"
+        items = list(dict.fromkeys(item for child in failed for item in _need_items(child)))
+        return f"no {_shown(group)} found (needs one of: {_limit(items)})"
     if len(failed) == 1:
         return _failure(failed[0], ctx)
     return "no alternative held:\n" + "\n".join(_bullet(f"{_shown(child)}: {_failure(child, ctx)}") for child in failed)
@@ -293,13 +296,11 @@ def _shown(node: Node) -> str:
     return f"“{label or getattr(node, 'path', '?')}”"
 
 
-def _needs(leaf: Leaf, limit: int | None = NEEDS_SHOWN) -> str:
+def _need_items(leaf: Leaf) -> list[str]:
     """What would satisfy a leaf: its terms as written, then its entities and entity groups."""
     items = [p.text + ("*" if p.mode == "prefix" else "") for p in leaf.patterns]
     items += list(leaf.entities) + [f"a name from {group}" for group in leaf.entity_groups]
-    if leaf.regexes:
-        items += [f"/{r.pattern}/" for r in leaf.regexes]
-    return _limit(items, limit)
+    return items + [f"/{r.pattern}/" for r in leaf.regexes]
 
 
 def _auto_label(leaf: Leaf) -> str:
@@ -308,8 +309,8 @@ def _auto_label(leaf: Leaf) -> str:
     return ", ".join(shown[:3]) + ("…" if len(shown) > 3 else "") if shown else "regex"
 
 
-def _limit(items: list[str], limit: int | None = NEEDS_SHOWN) -> str:
-    if limit is None or len(items) <= limit:
+def _limit(items: list[str], limit: int = NEEDS_SHOWN) -> str:
+    if len(items) <= limit:
         return ", ".join(items)
     return ", ".join(items[:limit]) + f", … ({len(items) - limit} more)"
 

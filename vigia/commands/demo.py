@@ -12,13 +12,15 @@ from pathlib import Path
 from typing import TextIO
 
 import yaml
+from sqlalchemy import select
 
+from storage.models import Alert, Article
 from vigia.commands.crawl import ProgressLine, print_summary
-from vigia.config import load_config
+from vigia.config import Config, load_config
 from vigia.crawl import crawl_once, deliver
+from vigia.database import open_config_database
 from vigia.demo import DemoSite
 from vigia.errors import ExitStatus
-from vigia.database import open_config_database
 from vigia.slack_standin import SlackStandIn, render_message
 
 DEMO_TOKEN = "xoxb-demo-token"
@@ -76,12 +78,8 @@ def print_channel(slack: SlackStandIn, out: TextIO) -> None:
             print(render_message(reply), file=out)
 
 
-def article_verdicts(config) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+def article_verdicts(config: Config) -> list[tuple[str, str, str]]:
     """(verdict, outlet, title) for every stored article, alerted first."""
-    from sqlalchemy import select
-
-    from storage.models import Alert, Article
-
     _, sessions = open_config_database(config)
     with sessions() as session:
         articles = session.scalars(select(Article).order_by(Article.id)).all()
@@ -89,11 +87,11 @@ def article_verdicts(config) -> list[tuple[str, str, str]]:  # type: ignore[no-u
         titles = {a.id: a.title or a.url for a in articles}
         rows = [(_verdict(article, alerts.get(article.id), titles), article.outlet, article.title or article.url)
                 for article in articles]
-    order = ["alerted", "threaded"]
-    return sorted(rows, key=lambda row: (order.index(row[0].split(" ")[0]) if row[0].split(" ")[0] in order else 2))
+    first = ("alerted", "threaded")  # what reached Slack, then what was left out and why
+    return sorted(rows, key=lambda row: next((i for i, word in enumerate(first) if row[0].startswith(word)), len(first)))
 
 
-def _verdict(article, alert, titles: dict[int, str]) -> str:  # type: ignore[no-untyped-def]
+def _verdict(article: Article, alert: Alert | None, titles: dict[int, str]) -> str:
     if alert is not None:
         if alert.status != "sent":
             return f"alert {alert.status}"
