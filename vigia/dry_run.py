@@ -17,9 +17,6 @@ from typing import Any, TextIO
 from alerts.client import Posted
 from vigia.slack_standin import render_message
 
-DRY_RUN_CHANNEL_PREFIX = "dry-run:"
-
-
 class PrintingSender:
     """A dispatcher ``Sender`` that writes each message to a stream instead of Slack."""
 
@@ -46,7 +43,9 @@ class PrintingSender:
                 lines[0] = f"[dry run: not posted] #{name}"
                 self._titles[ts] = next((line.strip() for line in lines[1:] if line.strip()), ts)
             self._write("\n".join(lines) + "\n")
-        return Posted(channel_id=DRY_RUN_CHANNEL_PREFIX + name, ts=ts)
+        # No channel id: nothing is recorded as a real Slack channel, and a later real run that
+        # meets a copy of a printed story addresses the channel by its name, never a made-up id.
+        return Posted(channel_id=None, ts=ts)
 
     def update(self, channel_id: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
         with self._lock:
@@ -59,7 +58,7 @@ class PrintingSender:
 
 
 def _channel_name(channel: str) -> str:
-    return channel.removeprefix(DRY_RUN_CHANNEL_PREFIX).lstrip("#")
+    return channel.lstrip("#")
 
 
 def _also_in(blocks: list[dict[str, Any]]) -> str:
