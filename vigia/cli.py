@@ -7,6 +7,7 @@ streams, and returns an exit status. Errors become exit codes here and only here
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -190,7 +191,7 @@ def load(args: argparse.Namespace) -> Config:
     posts = (args.command == "crawl" and not (args.dry_run or args.no_deliver)) or (
         args.command == "run" and not args.dry_run
     )
-    if args.command == "match" and args.config is None and not default_path().exists():
+    if args.command == "match" and args.config is None and not os.environ.get("VIGIA_CONFIG") and not default_path().exists():
         return default_config()  # the built-in watchlist needs no file
     return load_config(args.config, require_slack=posts)
 
