@@ -113,7 +113,7 @@ def summary_errors(report: CrawlReport) -> list[str]:
     said: set[tuple[str, str]] = set()
     for source in report.sources:
         if not source.ok:
-            lines.append(f"{source.name}: {source.error}")
+            lines.append(f"source {source.name}: {source.error}")
             said.add((source.name, str(source.error)))
     for source_name, url, error in report.errors:
         if (source_name, str(error)) in said:
