@@ -158,10 +158,14 @@ def test_demo_runs_the_whole_pipeline_offline() -> None:
 
 
 def test_demo_says_it_ignores_config(tmp_path: Path) -> None:
-    code, out, err = run_cli("demo", "--quiet", "--config", str(tmp_path / "mine.yaml"))
-    assert code == 0
-    assert "--config" in err and "ignored" in err
-    assert "3 message(s) posted" in out
+    # In a subprocess: the demo crawls, and Twisted's reactor runs once per process.
+    result = subprocess.run(
+        [sys.executable, "-m", "vigia", "demo", "--quiet", "--config", str(tmp_path / "mine.yaml")],
+        capture_output=True, text=True, cwd=REPO, timeout=300, env={"PATH": "/usr/bin:/bin", "HOME": str(REPO)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--config" in result.stderr and "ignored" in result.stderr
+    assert "3 message(s) posted" in result.stdout
 
 
 @pytest.mark.parametrize("argv", [["--log-format", "json", "check"], ["check", "--log-format", "json"]])
