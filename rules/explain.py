@@ -223,3 +223,141 @@ def _places(ctx: DocContext, hits: list) -> list[str]:
         else:
             places[hit[0]] = None
     return list(places)
+
+
+# -- why a rule did not match, in words ---------------------------------------------------------
+# The matcher's reasons name nodes by their path in the rule (``any[0].near.all[2]``), which is
+# what a rule author debugging YAML needs; a reader of `vigia match` needs the condition in words:
+# which named group was missing, or which ones were found but not close enough.
+
+NEEDS_SHOWN = 6
+_UNIT_WORDS = {"words": ("word", "words"), "sentences": ("sentence", "sentences"),
+               "paragraphs": ("paragraph", "paragraphs")}
+
+
+def why_not(rule: CompiledRule, ctx: DocContext) -> str:
+    """The condition of ``rule`` the document does not meet, in words ("" when every condition
+    holds: then only the score can have failed).  Several lines when alternatives all failed."""
+    if rule.language == "es" and not ctx.looks_spanish():
+        return "the rule is for Spanish text and this document is not in Spanish"
+    if evaluate(rule.condition, ctx).passed:
+        return ""
+    return _failure(rule.condition, ctx)
+
+
+def _failure(node: Node, ctx: DocContext) -> str:
+    """Why ``node`` (known to fail on the whole document) fails."""
+    if isinstance(node, Leaf):
+        return _leaf_failure(node, ctx)
+    if isinstance(node, Near):
+        return _near_failure(node, ctx)
+    if isinstance(node, Group):
+        return _group_failure(node, ctx)
+    # A node kind this wording does not know yet: say which of its parts failed, if it has
+    # parts, else fall back on the matcher's own reason.
+    for child in getattr(node, "children", None) or []:
+        if not evaluate(child, ctx).passed:
+            return _failure(child, ctx)
+    return f"{_shown(node)}: {evaluate(node, ctx).reason}"
+
+
+def _leaf_failure(leaf: Leaf, ctx: DocContext) -> str:
+    needs = _limit(_need_items(leaf))
+    if leaf.min > 1:
+        # distinct as the matcher counts them: an entity once whatever its spelling, a term by its text
+        found: dict[object, str] = {}
+        for hit in ctx.leaf_hits(leaf):
+            key = hit[4] or ctx.view.fields[hit[0]].folded[hit[1]:hit[2]]
+            found.setdefault(key, entity_name(ctx, hit[4]) if hit[4] else original_text(ctx, hit))
+        shown = f" (found: {_limit(list(found.values()))})" if found else f" (any of: {needs})"
+        return f"{_shown(leaf)}: {len(found)} different name(s) found, {leaf.min} needed{shown}"
+    if leaf.label == _auto_label(leaf):  # no name of its own: what it looks for is all there is to say
+        if not leaf.patterns and not leaf.regexes:
+            return f"no name from {_join(list(leaf.entities) + list(leaf.entity_groups), 'or')} found"
+        return f"none of these found: {needs}"
+    return f"no {_shown(leaf)} found (needs one of: {needs})"
+
+
+def _group_failure(group: Group, ctx: DocContext) -> str:
+    if group.op == "none":
+        for child in group.children:
+            outcome = evaluate(child, ctx)
+            if outcome.passed:
+                quoted = [f"'{original_text(ctx, h)}'" for h in outcome.hits[:3]]
+                return f"excluded: {_shown(child)} found ({', '.join(quoted) or 'present'})"
+        return f"excluded by {_shown(group)}"
+    failed = [child for child in group.children if not evaluate(child, ctx).passed]
+    if group.op == "all":
+        if len(failed) == 1:
+            return _failure(failed[0], ctx)
+        return "\n".join(_bullet(_failure(child, ctx)) for child in failed)
+    # any
+    passed = len(group.children) - len(failed)
+    if group.min > 1:
+        return (f"{_shown(group)}: {passed} of {len(group.children)} found, {group.min} needed; missing: "
+                + "; ".join(_failure(child, ctx) for child in failed))
+    if all(isinstance(child, Leaf) for child in failed):
+        items = list(dict.fromkeys(item for child in failed for item in _need_items(child)))
+        return f"no {_shown(group)} found (needs one of: {_limit(items)})"
+    if len(failed) == 1:
+        return _failure(failed[0], ctx)
+    return "no alternative held:\n" + "\n".join(_bullet(f"{_shown(child)}: {_failure(child, ctx)}") for child in failed)
+
+
+def _bullet(text: str) -> str:
+    """``- first line``, later lines indented under it (nested alternatives stay readable)."""
+    first, *rest = text.splitlines()
+    return "\n".join([f"- {first}", *("  " + line for line in rest)])
+
+
+def _near_failure(near: Near, ctx: DocContext) -> str:
+    missing = [child for child in near.children if not evaluate(child, ctx).passed]
+    found = [_shown(child) for child in near.children if child not in missing]
+    if len(missing) == 1:  # the one thing missing, in detail
+        return _failure(missing[0], ctx) + (f" ({_join(found)} found)" if found else "")
+    if missing:
+        return (f"no {_join([_shown(child) for child in missing], 'nor')} found"
+                + (f" ({_join(found)} found)" if found else ""))
+    one, many = _UNIT_WORDS.get(near.unit, (near.unit, near.unit))
+    distance = f"one {one}" if near.within == 1 else f"{near.within} {many}"
+    if near.unit == "words":
+        distance = f"{near.within} {many} of each other"
+    elif near.within > 1:
+        distance = f"{near.within} consecutive {many}"
+    return f"{_join([_shown(child) for child in near.children])} found but not within {distance}"
+
+
+def _shown(node: Node) -> str:
+    """A node as a reader knows it: its name, else what it is made of."""
+    label = getattr(node, "label", "") or ""
+    if label and label not in ("rule",) and label != getattr(node, "path", None):
+        return f"“{label}”"
+    children = getattr(node, "children", None)
+    if children:
+        return _join([_shown(child) for child in children], "or" if getattr(node, "op", "") == "any" else "and")
+    return f"“{label or getattr(node, 'path', '?')}”"
+
+
+def _need_items(leaf: Leaf) -> list[str]:
+    """What would satisfy a leaf: its terms as written, then its entities and entity groups."""
+    items = [p.text + ("*" if p.mode == "prefix" else "") for p in leaf.patterns]
+    items += list(leaf.entities) + [f"a name from {group}" for group in leaf.entity_groups]
+    return items + [f"/{r.pattern}/" for r in leaf.regexes]
+
+
+def _auto_label(leaf: Leaf) -> str:
+    """The label the parser gives a leaf without ``name:`` (its first terms and entities)."""
+    shown = [p.text + ("*" if p.mode == "prefix" else "") for p in leaf.patterns] + leaf.entities + leaf.entity_groups
+    return ", ".join(shown[:3]) + ("…" if len(shown) > 3 else "") if shown else "regex"
+
+
+def _limit(items: list[str], limit: int = NEEDS_SHOWN) -> str:
+    if len(items) <= limit:
+        return ", ".join(items)
+    return ", ".join(items[:limit]) + f", … ({len(items) - limit} more)"
+
+
+def _join(parts: list[str], word: str = "and") -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + f" {word} " + parts[-1]

@@ -9,7 +9,7 @@ from operator import or_
 from .compile import CompiledRule, Compiler
 from .document import DocView, Document
 from .language import About, Leaf, Near, Node
-from .explain import explanation, leaf_hits_for_rule, score, score_total, snippet, term_list, to_hits
+from .explain import explanation, leaf_hits_for_rule, score, score_total, snippet, term_list, to_hits, why_not
 from .matcher import DocContext, compile_verdict, evaluate
 from .model import RuleEvaluation, RuleMatch
 from .terms import Scanner
@@ -160,6 +160,13 @@ class RuleSet:
 
         return RuleMatch.deferred(rule.id, rule.name, total, rule.threshold, rule.channel, rule.mode, rule.digest,
                                   fill)
+
+    def why_not(self, doc: Document, rule_id: str) -> str:
+        """In words, the condition of one rule that ``doc`` does not meet ("" when all hold)."""
+        rule = self.get(rule_id)
+        if rule is None:
+            raise KeyError(rule_id)
+        return why_not(rule, self._context(doc))
 
     def explain(self, doc: Document, rule_id: str) -> str:
         """The explanation text for one rule, matched or not (for `vigia match`)."""

@@ -61,11 +61,34 @@ rules:
     return path
 
 
-def test_help_lists_every_command() -> None:
+def test_help_lists_every_command_with_what_it_does() -> None:
     result = subprocess.run([sys.executable, "-m", "vigia", "--help"], capture_output=True, text=True, cwd=REPO)
     assert result.returncode == 0
+    lines = result.stdout.splitlines()
     for command in ("demo", "crawl", "run", "check", "match", "db", "alerts", "sources"):
-        assert command in result.stdout
+        line = next((line for line in lines if line.split()[:1] == [command]), None)
+        assert line is not None and len(line.split()) > 2, f"{command} has no description:\n{result.stdout}"
+
+
+def test_version() -> None:
+    result = subprocess.run([sys.executable, "-m", "vigia", "--version"], capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0
+    assert re.fullmatch(r"vigia \d+\.\d+\.\d+\S*\n", result.stdout)
+
+
+def test_match_help_says_what_file_or_url_is() -> None:
+    result = subprocess.run([sys.executable, "-m", "vigia", "match", "--help"], capture_output=True, text=True, cwd=REPO)
+    assert "FILE_OR_URL" in result.stdout and "plain-text file" in result.stdout and "stdin" in result.stdout
+    assert "--text" in result.stdout
+
+
+def test_unknown_log_level_is_a_clean_error_listing_the_choices() -> None:
+    result = subprocess.run([sys.executable, "-m", "vigia", "--log-level", "verbose", "check"],
+                            capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "--log-level" in result.stderr
+    assert all(level in result.stderr for level in ("DEBUG", "INFO", "WARNING", "ERROR"))
 
 
 def test_check_lists_sources_and_rules(config: Path) -> None:
@@ -118,10 +141,33 @@ def test_demo_runs_the_whole_pipeline_offline() -> None:
     assert "3 message(s) posted, 1 thread repl(ies)" in out
     assert "García Harfuch y el embajador Johnson" in out
     assert "También en" in out
-    # The football, trade, banking and English pages are not alerted.
-    for title in ("El Rubio anota doblete", "Productores de tomate", "Bancos refuerzan", "Mexico and US agree"):
-        assert title not in out
     assert "articles: 8 fetched, 8 new, 4 matched, 1 skipped" in out
+    channel, table = out.split("Articles (8), and what became of each:")
+    # The thread reply is printed right under its parent, before the next story.
+    messages = channel.split("#monitoreo-seguridad  ts=")[1:]
+    assert len(messages) == 3
+    # (the stories are posted in the order the crawl stored them, which varies)
+    threaded = [message for message in messages if "↳ en el hilo" in message]
+    assert len(threaded) == 1 and "García Harfuch" in threaded[0].split("↳")[0], channel
+    assert "México y EU pactan" in threaded[0].split("↳")[1]
+    # Every article is listed with what became of it; the left-out ones say why.
+    for title in ("El Rubio anota doblete", "Productores de tomate", "Bancos refuerzan"):
+        assert title not in channel
+        assert re.search(rf"^  not relevant\s+.*{title}", table, re.MULTILINE), table
+    assert re.search(r"^  not Spanish \(en\)\s+.*Mexico and US agree", table, re.MULTILINE), table
+    assert len(re.findall(r"^  alerted ", table, re.MULTILINE)) == 3
+    assert re.search(r"^  threaded .*\n\s+\(copy of «García Harfuch", table, re.MULTILINE), table
+
+
+def test_demo_says_it_ignores_config(tmp_path: Path) -> None:
+    # In a subprocess: the demo crawls, and Twisted's reactor runs once per process.
+    result = subprocess.run(
+        [sys.executable, "-m", "vigia", "demo", "--quiet", "--config", str(tmp_path / "mine.yaml")],
+        capture_output=True, text=True, cwd=REPO, timeout=300, env={"PATH": "/usr/bin:/bin", "HOME": str(REPO)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--config" in result.stderr and "ignored" in result.stderr
+    assert "3 message(s) posted" in result.stdout
 
 
 @pytest.mark.parametrize("argv", [["--log-format", "json", "check"], ["check", "--log-format", "json"]])

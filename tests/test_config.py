@@ -57,9 +57,12 @@ def test_good_config_expands_environment_and_parses_durations(tmp_path: Path) ->
     ("edit", "key", "words"),
     [
         (lambda t: t.replace("  max_age: 2d", "  max_age: 2d\n  colour: red"), "alerts.colour", "unknown key"),
-        (lambda t: t.replace("type: rss", "type: atomz"), "sources[0].type", "'rss', 'sitemap' or 'page'"),
-        (lambda t: t.replace("every: 45s", "every: soon"), "sources[0].every", "not a duration"),
-        (lambda t: t.replace("url: https://www.example.com/rss.xml", "url: www.example.com"), "sources[0].url", "not an http"),
+        (lambda t: t.replace("type: rss", "type: atomz"), "sources[El Universal].type", "'rss', 'sitemap' or 'page'"),
+        (lambda t: t.replace("every: 45s", "every: soon"), "sources[El Universal].every", "not a duration"),
+        (lambda t: t.replace("every: 45s", "every: 10"), "sources[El Universal].every", "10 needs a unit (s, m, h, d)"),
+        (lambda t: t.replace("every: 15m", "every: '900'"), "daemon.every", "900 needs a unit (s, m, h, d)"),
+        (lambda t: t.replace("url: https://www.example.com/rss.xml", "url: www.example.com"), "sources[El Universal].url",
+         "not an http"),
         (lambda t: t.replace("  token: ${SLACK_BOT_TOKEN}\n", ""), "slack", "token is missing"),
         (lambda t: t.replace("${SLACK_BOT_TOKEN}", "${NOT_SET_ANYWHERE}"), "slack.token", "NOT_SET_ANYWHERE is not set"),
     ],
@@ -111,3 +114,67 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path, monkeypatch: pytest.Monke
     assert code == 0
     assert "alerts" in out and "articles" in out
     assert (tmp_path / "v.db").exists()
+
+
+def test_every_problem_is_listed_one_line_each(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    text = GOOD.format(db="sqlite:///x.db").replace("every: 45s", "every: 45").replace("type: rss", "type: atom")
+    code, _, err = run_cli("check", "--config", str(write(tmp_path, text + "  colour: red\n")))
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 3, err
+    assert all(line.startswith(f"vigia: config error: {tmp_path / 'vigia.yaml'}: ") for line in lines)
+    assert "sources[El Universal].type" in err and "sources[El Universal].every: 45 needs a unit" in err
+    assert "daemon.colour: unknown key" in err
+    assert "more problem" not in err
+
+
+def test_a_source_without_a_usable_name_is_named_by_its_index(tmp_path: Path) -> None:
+    text = GOOD.format(db="sqlite:///x.db").replace("name: El Universal", "name: ''")
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), environ={"SLACK_BOT_TOKEN": "xoxb-1"})
+    assert caught.value.key == "sources[0].name"
+
+
+def test_adaptive_polling_floor_defaults_to_a_minute(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD.format(db="sqlite:///x.db")), environ={"SLACK_BOT_TOKEN": "xoxb-1"})
+    assert config.daemon.min_every == timedelta(minutes=1)
+    lowered = GOOD.format(db="sqlite:///x.db").replace("  every: 15m", "  every: 15m\n  min_every: 1s")
+    assert load_config(write(tmp_path, lowered), environ={"SLACK_BOT_TOKEN": "xoxb-1"}).daemon.min_every == timedelta(seconds=1)
+
+
+def test_slack_is_optional_only_for_commands_that_do_not_post(tmp_path: Path) -> None:
+    text = GOOD.format(db="sqlite:///x.db")
+    no_slack = text[: text.index("slack:")] + text[text.index("alerts:"):]
+    path = write(tmp_path, no_slack)
+    assert load_config(path, environ={}, require_slack=False).slack.token is None
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    assert caught.value.key == "slack" and "--dry-run" in caught.value.message
+
+
+def test_crawl_without_a_token_says_how_to_try_without_slack(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.format(db=f"sqlite:///{tmp_path / 'v.db'}").replace("  token: ${SLACK_BOT_TOKEN}\n", ""))
+    code, _, err = run_cli("crawl", "--config", str(path))
+    assert code == 2
+    assert f"{path}: slack: token is missing" in err and "--dry-run" in err
+
+
+def test_a_missing_rule_file_is_worded_like_other_config_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    path = write(tmp_path, GOOD.format(db="sqlite:///x.db") + "rules:\n  - builtin: mx-us-security\n  - file: mias.yaml\n")
+    code, _, err = run_cli("check", "--config", str(path))
+    assert code == 2
+    assert err.strip() == f"vigia: config error: {path}: rules[1].file: rule file not found: {tmp_path / 'mias.yaml'}"
+
+
+def test_every_unset_variable_is_listed(tmp_path: Path) -> None:
+    text = GOOD.format(db="${DATABASE_URL}").replace("https://www.example.com/rss.xml", "${FEED_URL}")
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), environ={})
+    lines = str(caught.value).splitlines()
+    assert lines == [
+        f"{tmp_path / 'vigia.yaml'}: database.url: environment variable DATABASE_URL is not set",
+        f"{tmp_path / 'vigia.yaml'}: slack.token: environment variable SLACK_BOT_TOKEN is not set",
+        f"{tmp_path / 'vigia.yaml'}: sources[El Universal].url: environment variable FEED_URL is not set",
+    ]

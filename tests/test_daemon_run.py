@@ -173,6 +173,7 @@ crawler:
   autothrottle: false
 daemon:
   every: 2s
+  min_every: 1s
   max_every: 2s
   http: 127.0.0.1:0
   grace: {grace:g}s

@@ -7,6 +7,7 @@ streams, and returns an exit status. Errors become exit codes here and only here
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,8 +17,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from rules.errors import RuleError
 from storage.errors import DatabaseUnreachable, StorageError
-from vigia.config import Config, default_path, load_config
+from vigia.config import Config, default_config, default_path, load_config
 from vigia.errors import ConfigError, ExitStatus, VigiaError
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 def _add_common_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
@@ -38,7 +41,14 @@ def _add_common_options(parser: argparse.ArgumentParser, *, defaults: bool) -> N
         help="config file (default: $VIGIA_CONFIG or ./vigia.yaml)",
     )
     parser.add_argument("--log-format", choices=["text", "json"], default=default("text"), help="log line format")
-    parser.add_argument("--log-level", default=default("WARNING"), help="DEBUG, INFO, WARNING (default) or ERROR")
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        default=default("WARNING"),
+        metavar="LEVEL",
+        help="DEBUG, INFO, WARNING (default) or ERROR; library chatter (Scrapy, Alembic) only at DEBUG",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,35 +58,62 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vigia",
         description="Vigía watches Spanish-language news and posts matching stories to Slack.",
+        epilog="`vigia COMMAND --help` describes one command. Start with `vigia demo`.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     _add_common_options(parser, defaults=True)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, title="commands")
 
-    demo = commands.add_parser("demo", parents=[common], help="the whole pipeline offline, on loopback")
+    def command(name: str, summary: str, parent: argparse._SubParsersAction = commands) -> argparse.ArgumentParser:
+        # help= is the line in `vigia --help`; description= heads `vigia NAME --help`.
+        return parent.add_parser(name, parents=[common], help=summary, description=summary[:1].upper() + summary[1:] + ".")
+
+    demo = command("demo", "the whole pipeline offline: sample outlets and a Slack stand-in on loopback (ignores --config)")
     demo.add_argument("--quiet", action="store_true", help="print only the summary, not the Slack messages")
 
-    crawl = commands.add_parser("crawl", parents=[common], help="crawl every source once, deliver alerts, exit")
+    crawl = command("crawl", "crawl every source once, deliver alerts, print a summary, exit")
     crawl.add_argument("--source", action="append", metavar="NAME", help="crawl only this source (repeatable)")
+    crawl.add_argument("--dry-run", action="store_true",
+                       help="print each alert as Slack would show it instead of posting it (no slack section needed)")
     crawl.add_argument("--no-deliver", action="store_true", help="store alerts in the outbox but do not post them")
     crawl.add_argument("--refetch", action="store_true", help="fetch article pages again even if already stored")
     crawl.add_argument("--report-json", type=Path, metavar="PATH", help="also write the crawl report as JSON")
 
-    commands.add_parser("run", parents=[common], help="the daemon: poll sources on their intervals until SIGTERM")
-    commands.add_parser("check", parents=[common], help="validate the config and the rules")
+    run = command("run", "the daemon: poll each source on its interval, deliver alerts as they come, until SIGTERM")
+    run.add_argument("--dry-run", action="store_true",
+                     help="print each alert as Slack would show it instead of posting it (no slack section needed)")
 
-    match = commands.add_parser("match", parents=[common], help="extract and match one page; explain the result")
-    match.add_argument("target", metavar="FILE_OR_URL")
+    check = command("check", "validate the config and the rules; print what is wrong, with the file and the key")
+    check.add_argument("--slack", action="store_true",
+                       help="also ask Slack whether the token works and the bot can post in each channel")
 
-    db = commands.add_parser("db", parents=[common], help="database maintenance")
-    db_commands = db.add_subparsers(dest="db_command", metavar="SUBCOMMAND", required=True)
-    db_commands.add_parser("upgrade", parents=[common], help="apply migrations")
+    match = command("match", "extract and match one page or text; say which rules matched and why")
+    target = match.add_mutually_exclusive_group(required=True)
+    target.add_argument(
+        "target", metavar="FILE_OR_URL", nargs="?",
+        help="an http(s) URL, a saved HTML page, a plain-text file (first line the title, then paragraphs), or - for stdin",
+    )
+    target.add_argument("--text", metavar="TEXT", help="match this text (first line the title) instead of a file")
 
-    alerts = commands.add_parser("alerts", parents=[common], help="list pending and failed alerts")
-    alerts_commands = alerts.add_subparsers(dest="alerts_command", metavar="SUBCOMMAND")
-    alerts_commands.add_parser("retry", parents=[common], help="re-queue failed alerts and unblock channels")
+    db = command("db", "database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", metavar="SUBCOMMAND", required=True, title="subcommands")
+    command("upgrade", "apply migrations (every command also does it on start)", db_commands)
 
-    commands.add_parser("sources", parents=[common], help="list each source's health")
+    alerts = command("alerts", "list pending and failed alerts")
+    alerts_commands = alerts.add_subparsers(dest="alerts_command", metavar="SUBCOMMAND", title="subcommands")
+    command("retry", "re-queue failed alerts and unblock channels", alerts_commands)
+
+    command("sources", "each source's health, polling interval in use and next poll")
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("vigia")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -86,7 +123,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     try:
         return int(dispatch(args, out, err))
     except ConfigError as exc:
-        print(f"vigia: config error: {exc}", file=err)
+        for line in str(exc).splitlines():  # several problems: one line each, all of them
+            print(f"vigia: config error: {line}", file=err)
         return ExitStatus.CONFIG
     except RuleError as exc:
         print(f"vigia: rule error: {exc}", file=err)
@@ -117,6 +155,8 @@ def dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         setup_logging(args, [])
         from vigia.commands.demo import demo_command
 
+        if args.config is not None:
+            print(f"vigia demo: --config {args.config} is ignored: the demo writes its own config", file=err)
         return demo_command(out, err, quiet=args.quiet)
 
     config = load(args)
@@ -125,20 +165,21 @@ def dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from vigia.commands.crawl import crawl_command
 
         return crawl_command(
-            config, out, err, only=args.source, deliver=not args.no_deliver, refetch=args.refetch, report_json=args.report_json
+            config, out, err, only=args.source, deliver=not args.no_deliver, refetch=args.refetch,
+            report_json=args.report_json, dry_run=args.dry_run,
         )
     if args.command == "run":
         from vigia.commands.run import run_command
 
-        return run_command(config, out, err)
+        return run_command(config, out, err, dry_run=args.dry_run)
     if args.command == "check":
         from vigia.commands.check import check_command
 
-        return check_command(config, out, err)
+        return check_command(config, out, err, slack=args.slack)
     if args.command == "match":
         from vigia.commands.match import match_command
 
-        return match_command(config, args.target, out, err)
+        return match_command(config, args.target, out, err, text=args.text)
     if args.command == "db":
         from vigia.commands.db import upgrade_command
 
@@ -157,7 +198,13 @@ def dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def load(args: argparse.Namespace) -> Config:
-    return load_config(args.config)
+    """The config, checked for what this command needs: a way to post only where it posts."""
+    posts = (args.command == "crawl" and not (args.dry_run or args.no_deliver)) or (
+        args.command == "run" and not args.dry_run
+    )
+    if args.command == "match" and args.config is None and not os.environ.get("VIGIA_CONFIG") and not default_path().exists():
+        return default_config()  # the built-in watchlist needs no file
+    return load_config(args.config, require_slack=posts)
 
 
 def setup_logging(args: argparse.Namespace, secrets: list[str]) -> None:

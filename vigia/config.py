@@ -14,15 +14,29 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from crawler.addresses import parse_allowed_host
 from rules.bounded_yaml import YAMLTooLarge, load_bounded
 from vigia.durations import parse_duration
-from vigia.errors import ConfigError
+from vigia.errors import ConfigError, ConfigErrors
 
 DEFAULT_PATH = "vigia.yaml"
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+SLACK_MISSING = (
+    "token is missing or empty: set token: ${SLACK_BOT_TOKEN} (a bot token), or give webhook_url; "
+    "or try it without Slack: --dry-run prints each message instead of posting it"
+)
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -48,9 +62,10 @@ class SlackConfig(Section):
         return value if value.endswith("/") else value + "/"
 
     @model_validator(mode="after")
-    def _needs_a_way_to_post(self) -> SlackConfig:
-        if not self.token and not self.webhook_url:
-            raise ValueError("token is missing or empty: set token: ${SLACK_BOT_TOKEN} (a bot token), or give webhook_url")
+    def _needs_a_way_to_post(self, info: ValidationInfo) -> SlackConfig:
+        # A dry run prints messages instead of posting them: it needs neither token nor webhook.
+        if not self.token and not self.webhook_url and (info.context or {}).get("require_slack", True):
+            raise ValueError(SLACK_MISSING)
         return self
 
 
@@ -105,7 +120,9 @@ class CrawlerConfig(Section):
 class DaemonConfig(Section):
     every: Duration = timedelta(minutes=15)
     http: str | None = "127.0.0.1:9108"
-    min_every: Duration = timedelta(seconds=1)
+    # The floor of adaptive polling. A minute keeps a real outlet from being polled every
+    # few seconds by accident; tests and benchmarks on loopback lower it explicitly.
+    min_every: Duration = timedelta(minutes=1)
     max_every: Duration = timedelta(hours=2)
     crawl_timeout: Duration = timedelta(minutes=10)
     grace: Duration = timedelta(seconds=30)
@@ -131,6 +148,15 @@ class Config(Section):
     # Not in the file: where it came from, for messages and relative paths.
     path: Path = Field(default=Path(DEFAULT_PATH), exclude=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _slack_section_may_be_left_out(cls, data: Any) -> Any:
+        # An absent section is an empty one: SlackConfig then says what it needs (or, in a
+        # dry run, that it needs nothing).
+        if isinstance(data, dict) and "slack" not in data:
+            return {**data, "slack": {}}
+        return data
+
     @field_validator("sources")
     @classmethod
     def _unique_names(cls, value: list[SourceConfig]) -> list[SourceConfig]:
@@ -153,8 +179,19 @@ def default_path() -> Path:
     return Path(os.environ.get("VIGIA_CONFIG") or DEFAULT_PATH)
 
 
-def load_config(path: Path | str | None = None, environ: dict[str, str] | None = None) -> Config:
-    """Read, expand and validate a config file; raise ConfigError naming file and key."""
+def default_config() -> Config:
+    """The config with no file at all: the built-in watchlist, SQLite, no Slack (``vigia match``)."""
+    return Config.model_validate({}, context={"require_slack": False})
+
+
+def load_config(
+    path: Path | str | None = None, environ: dict[str, str] | None = None, *, require_slack: bool = True
+) -> Config:
+    """Read, expand and validate a config file; raise ConfigError naming file and key.
+
+    ``require_slack=False`` is for commands that never post (a dry run, ``match``, ``crawl
+    --no-deliver``): the ``slack`` section may then be absent or carry no token.
+    """
     path = Path(path) if path else default_path()
     environ = dict(os.environ) if environ is None else environ
     try:
@@ -175,30 +212,34 @@ def load_config(path: Path | str | None = None, environ: dict[str, str] | None =
         raise ConfigError(str(path), None, "the top level must be a mapping of sections (database, slack, sources…)")
     expanded = _expand(raw, environ, str(path), "")
     try:
-        config = Config.model_validate(expanded)
+        config = Config.model_validate(expanded, context={"require_slack": require_slack})
     except ValidationError as exc:
-        error = exc.errors()[0]
-        key = _key_name(error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "unknown key"
-        elif error["type"] == "missing":
-            message = "required key is missing"
-        more = len(exc.errors()) - 1
-        if more:
-            message += f" (and {more} more problem{'s' if more > 1 else ''})"
-        raise ConfigError(str(path), key or None, message) from None
+        raise ConfigErrors([_problem(str(path), error, expanded) for error in exc.errors()]) from None
     config.path = path
     return config
 
 
-def _expand(value: Any, environ: dict[str, str], file: str, key: str) -> Any:
-    """Replace ``${VAR}`` / ``${VAR:-default}`` in strings; an unset variable is an error."""
+def _problem(file: str, error: Any, raw: dict[str, Any]) -> ConfigError:
+    """One pydantic error as the user reads it: the key by name, what is wrong in words."""
+    key = _key_name(error["loc"], raw)
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif error["type"] == "missing":
+        message = "required key is missing"
+    return ConfigError(file, key or None, message)
+
+
+def _expand(value: Any, environ: dict[str, str], file: str, key: str, unset: list[ConfigError] | None = None) -> Any:
+    """Replace ``${VAR}`` / ``${VAR:-default}`` in strings; every unset variable is an error
+    (all of them reported together, like validation problems)."""
+    top = unset is None
+    unset = [] if unset is None else unset
     if isinstance(value, dict):
-        return {k: _expand(v, environ, file, f"{key}.{k}" if key else str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_expand(v, environ, file, f"{key}[{i}]") for i, v in enumerate(value)]
-    if isinstance(value, str):
+        result: Any = {k: _expand(v, environ, file, f"{key}.{k}" if key else str(k), unset) for k, v in value.items()}
+    elif isinstance(value, list):
+        result = [_expand(v, environ, file, f"{key}[{_entry_label(v, i)}]", unset) for i, v in enumerate(value)]
+    elif isinstance(value, str):
 
         def substitute(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
@@ -206,17 +247,40 @@ def _expand(value: Any, environ: dict[str, str], file: str, key: str) -> Any:
                 return environ[name]
             if default is not None:
                 return default
-            raise ConfigError(file, key, f"environment variable {name} is not set")
+            unset.append(ConfigError(file, key, f"environment variable {name} is not set"))
+            return match.group(0)
 
-        return _ENV_REFERENCE.sub(substitute, value)
-    return value
+        result = _ENV_REFERENCE.sub(substitute, value)
+    else:
+        result = value
+    if top and unset:
+        raise ConfigErrors(unset)
+    return result
 
 
-def _key_name(location: tuple[Any, ...]) -> str:
+def _entry_label(entry: Any, index: int) -> str:
+    """A list entry as a key shows it: by its name when it has one (sources), else its index."""
+    name = entry.get("name") if isinstance(entry, dict) else None
+    return name if isinstance(name, str) and name.strip() else str(index)
+
+
+def _key_name(location: tuple[Any, ...], raw: dict[str, Any]) -> str:
+    """``sources[El Universal].every`` rather than ``sources[0].every`` when the entry has a name."""
     parts: list[str] = []
+    node: Any = raw
     for part in location:
         if isinstance(part, int):
-            parts.append(f"[{part}]")
+            entry = node[part] if isinstance(node, list) and part < len(node) else None
+            parts.append(f"[{_entry_label(entry, part)}]")
         else:
             parts.append(("." if parts else "") + str(part))
+        node = _child(node, part)
     return "".join(parts)
+
+
+def _child(node: Any, part: Any) -> Any:
+    if isinstance(node, dict):
+        return node.get(part)
+    if isinstance(node, list) and isinstance(part, int) and part < len(node):
+        return node[part]
+    return None

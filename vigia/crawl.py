@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from alerts.client import Sender
 from alerts.dispatcher import DeliveryReport, SlackSettings, deliver_pending
 from crawler.run import run_crawl
 from crawler.spec import CrawlProgress, CrawlReport, CrawlSpec, SourceSpec
-from rules import RuleSet, load_rules
+from rules import RuleSet, RuleSyntaxError, load_rules
 from vigia.config import Config, SourceConfig
 from vigia.database import open_config_database
 from vigia.errors import ConfigError
 
 
 def load_ruleset(config: Config) -> RuleSet:
-    return load_rules(config.rules, config.base_dir, source=str(config.path))
+    """The config's rules compiled; a mistake in the config's own ``rules:`` list (a rule file
+    that is not there, an unknown watchlist) is a config error, worded like the others."""
+    try:
+        return load_rules(config.rules, config.base_dir, source=str(config.path))
+    except RuleSyntaxError as exc:
+        if exc.file == str(config.path) and exc.rule_id is None and exc.key:
+            raise ConfigError(exc.file, exc.key, exc.message) from None
+        raise
 
 
 def select_sources(config: Config, only: list[str] | None) -> list[SourceConfig]:
@@ -72,7 +80,10 @@ def crawl_once(
     return run_crawl(crawl_spec(config, sources, ruleset, refetch=refetch), on_progress=on_progress)
 
 
-def deliver(config: Config) -> DeliveryReport:
-    """Post every pending alert that is due (the outbox, not just this run's)."""
+def deliver(config: Config, sender: Sender | None = None) -> DeliveryReport:
+    """Post every pending alert that is due (the outbox, not just this run's).
+
+    ``sender`` replaces Slack (a dry run's printer); by default the config's token or webhook.
+    """
     _, sessions = open_config_database(config)
-    return deliver_pending(sessions, slack_settings(config))
+    return deliver_pending(sessions, slack_settings(config), sender=sender)

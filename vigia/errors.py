@@ -27,3 +27,20 @@ class ConfigError(VigiaError):
         self.file, self.key, self.message = file, key, message
         where = f"{file}: {key}: " if key else f"{file}: "
         super().__init__(where + message)
+
+
+class ConfigErrors(ConfigError):
+    """Several mistakes in one config file: every one is shown, one line each.
+
+    ``file``, ``key`` and ``message`` are the first problem's, so a caller that looks at one
+    error still gets the right place.
+    """
+
+    def __init__(self, problems: list[ConfigError]) -> None:
+        first = problems[0]
+        super().__init__(first.file, first.key, first.message)
+        self.problems = problems
+        self.args = ("\n".join(str(p) for p in problems),)
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)

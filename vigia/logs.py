@@ -25,6 +25,16 @@ _SLACK_SECRET = re.compile(
     r"\bxox[abposre]-[A-Za-z0-9-]{6,}|\bxapp-[A-Za-z0-9-]{6,}"
     r"|https://hooks\.slack(?:-gov)?\.com/services/[A-Za-z0-9/_-]+"
 )
+# Libraries that narrate their work at INFO (Scrapy's stats, Alembic's migration context,
+# APScheduler's job runs): at any level but DEBUG only their warnings and errors get through.
+# Matched by logger name on the handler, because Scrapy resets its loggers to DEBUG when a
+# crawl starts, after the CLI configured logging.
+LIBRARIES = ("scrapy", "twisted", "alembic", "apscheduler", "filelock", "hpack", "urllib3", "slack_sdk",
+             "trafilatura", "htmldate", "courlan", "charset_normalizer", "asyncio", "py.warnings")
+# Loggers whose errors are failed downloads the crawler records itself, as one line naming
+# the source, the URL and the reason: repeating them (with a traceback) is noise below DEBUG.
+RECORDED_ELSEWHERE = ("scrapy.downloadermiddlewares.retry", "scrapy.downloadermiddlewares.robotstxt",
+                      "scrapy.core.downloader")
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
@@ -63,6 +73,33 @@ class SecretRedactor(logging.Filter):
         if isinstance(value, (list, tuple)):
             return [self._redact_value(v) for v in value]
         return value
+
+
+class LibraryNoise(logging.Filter):
+    """Below DEBUG: libraries' INFO chatter dropped, their tracebacks cut to one line.
+
+    Our own loggers are untouched: a traceback from vigia, crawler, alerts or storage is a
+    bug and is shown whole.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        name = record.name
+        if not _under(name, LIBRARIES):
+            return True
+        if record.levelno < logging.WARNING or _under(name, RECORDED_ELSEWHERE):
+            return False
+        if record.exc_info or record.exc_text:
+            error = record.exc_info[1] if record.exc_info else None
+            last = f"{type(error).__name__}: {error}" if error is not None else (record.exc_text or "").splitlines()[-1]
+            record.msg = f"{record.getMessage()} ({last}; traceback at --log-level debug)"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def _under(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == prefix or name.startswith(prefix + ".") for prefix in prefixes)
 
 
 def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -119,6 +156,8 @@ def setup_logging(fmt: str, level: str, secrets: list[str], stream: TextIO | Non
         raise ValueError(f"unknown log format {fmt!r}; use one of {', '.join(FORMATS)}")
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    if logging.getLevelName(level.upper()) != logging.DEBUG:
+        handler.addFilter(LibraryNoise())  # before redaction, which renders tracebacks
     handler.addFilter(SecretRedactor(secrets))
     handler.set_name("vigia")
     # On the handler too: Scrapy sets its own loggers to DEBUG, which a root level alone lets through.

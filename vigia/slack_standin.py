@@ -91,6 +91,7 @@ class SlackStandIn:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._epoch = int(time.time())
+        self._outside: set[str] = set()  # channel ids the bot is not a member of
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -330,12 +331,23 @@ class SlackStandIn:
         return {"ok": True, "channel": channel_id, "ts": message["ts"], "text": message["text"]}
 
     def _api_conversations_list(self, payload: dict[str, Any]) -> dict[str, Any]:
-        channels = [{"id": cid, "name": name, "is_member": True} for name, cid in self._state.channels.items()]
+        channels = [{"id": cid, "name": name, "is_member": self._is_member(cid)} for name, cid in self._state.channels.items()]
         return {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
 
     def _api_conversations_info(self, payload: dict[str, Any]) -> dict[str, Any]:
         channel_id = self._channel_id(str(payload.get("channel") or ""))
-        return {"ok": True, "channel": {"id": channel_id, "name": self._channel_name(channel_id), "is_member": True}}
+        return {"ok": True, "channel": {"id": channel_id, "name": self._channel_name(channel_id),
+                                        "is_member": self._is_member(channel_id)}}
+
+    # -- membership (for `vigia check --slack`) ----------------------------------------
+
+    def remove_bot(self, channel: str) -> None:
+        """The bot is not a member of ``channel``: conversations.info/list say ``is_member: false``."""
+        with self._lock:
+            self._outside.add(self._channel_id(channel))
+
+    def _is_member(self, channel_id: str) -> bool:
+        return channel_id not in self._outside
 
     def _webhook(self, call: Call) -> tuple[int, dict[str, str], str]:
         if self._state.error:

@@ -24,7 +24,10 @@ def crawl_command(
     deliver: bool = True,
     refetch: bool = False,
     report_json: Path | None = None,
+    dry_run: bool = False,
 ) -> int:
+    """``dry_run`` prints each alert as Slack would show it instead of posting it (``deliver``
+    still decides whether alerts leave the outbox at all)."""
     progress = ProgressLine(err)
     report = crawl_once(config, only=only, refetch=refetch, on_progress=progress)
     progress.finish()
@@ -32,10 +35,10 @@ def crawl_command(
         report_json.write_text(json.dumps(dataclasses.asdict(report), default=str, indent=2), encoding="utf-8")
     delivery_error = None
     try:
-        delivery = _deliver(config) if deliver else None
+        delivery = _deliver(config, out if dry_run else None) if deliver else None
     except SQLAlchemyError as exc:  # the crawl's summary still matters when the outbox cannot be read
         delivery, delivery_error = None, str(getattr(exc, "orig", None) or exc).splitlines()[0]
-    print_summary(report, delivery, out)
+    print_summary(report, delivery, out, dry_run=dry_run)
     if delivery_error:
         print(f"  alerts not delivered: database error: {delivery_error}", file=out)
         return ExitStatus.ERROR
@@ -48,8 +51,12 @@ def crawl_command(
     return ExitStatus.SUCCESS
 
 
-def _deliver(config: Config):  # type: ignore[no-untyped-def]
-    return deliver(config)
+def _deliver(config: Config, printer: TextIO | None):  # type: ignore[no-untyped-def]
+    if printer is None:
+        return deliver(config)
+    from vigia.dry_run import PrintingSender
+
+    return deliver(config, PrintingSender(printer))
 
 
 class ProgressLine:
@@ -77,7 +84,7 @@ class ProgressLine:
             self.stream.flush()
 
 
-def print_summary(report: CrawlReport, delivery, out: TextIO) -> None:  # type: ignore[no-untyped-def]
+def print_summary(report: CrawlReport, delivery, out: TextIO, *, dry_run: bool = False) -> None:  # type: ignore[no-untyped-def]
     ok = sum(1 for s in report.sources if s.ok)
     unchanged = sum(1 for s in report.sources if s.not_modified)
     print(
@@ -89,26 +96,45 @@ def print_summary(report: CrawlReport, delivery, out: TextIO) -> None:  # type: 
         file=out,
     )
     if delivery is not None:
+        verb = "printed (dry run: nothing posted)" if dry_run else "sent"
         print(
-            f"alerts: {report.alerts_queued} queued, {delivery.sent} sent, {delivery.threaded} in threads, "
+            f"alerts: {report.alerts_queued} queued, {delivery.sent} {verb}, {delivery.threaded} in threads, "
             f"{delivery.pending} pending, {delivery.failed} failed",
             file=out,
         )
     else:
         print(f"alerts: {report.alerts_queued} queued (not delivered: --no-deliver)", file=out)
-    print(f"errors: {len(report.errors)}", file=out)
+    problems = summary_errors(report)
+    print(f"errors: {len(problems)}", file=out)
     if report.storage_errors:
         print(f"  {report.storage_errors} fetched article(s) could not be stored; they are fetched again next time", file=out)
-    for source in report.sources:
-        if not source.ok:
-            print(f"  source {source.name}: {source.error}", file=out)
+    for line in problems[:20]:
+        print(f"  {line}", file=out)
+    if len(problems) > 20:
+        print(f"  … and {len(problems) - 20} more", file=out)
     for source in report.sources:
         for note in source.notes:
             print(f"  source {source.name}: {note}", file=out)
-    for source_name, url, error in report.errors[:20]:
-        print(f"  {source_name}: {url}: {error}", file=out)
-    if len(report.errors) > 20:
-        print(f"  … and {len(report.errors) - 20} more", file=out)
-    if delivery is not None:
-        for error in delivery.errors[:10]:
-            print(f"  slack: {error}", file=out)
+    if delivery is not None and delivery.errors:
+        # The dispatcher logged each one as it happened (stderr); saying them again here was
+        # every Slack error twice on a terminal.
+        print(f"  slack: {len(delivery.errors)} problem(s), logged above; `vigia alerts` lists failed alerts", file=out)
+
+
+def summary_errors(report: CrawlReport) -> list[str]:
+    """Each problem once: a source's own failure, then the page errors not already said.
+
+    A source that failed is usually also in ``report.errors`` (its listing URL, same text);
+    printing both made every source error appear twice.
+    """
+    lines: list[str] = []
+    said: set[tuple[str, str]] = set()
+    for source in report.sources:
+        if not source.ok:
+            lines.append(f"source {source.name}: {source.error}")
+            said.add((source.name, str(source.error)))
+    for source_name, url, error in report.errors:
+        if (source_name, str(error)) in said:
+            continue
+        lines.append(f"{source_name}: {url}: {error}")
+    return lines

@@ -16,12 +16,16 @@ from vigia.config import Config
 from vigia.crawl import load_ruleset, slack_settings
 from vigia.daemon.lifecycle import Daemon
 from vigia.database import open_config_database
+from vigia.dry_run import PrintingSender
 from vigia.errors import ExitStatus
 from vigia.logs import announce, current_format
 
 
-def run_command(config: Config, out: TextIO, err: TextIO) -> int:
-    """Open the database (migrating it), then run the daemon until it is told to stop."""
+def run_command(config: Config, out: TextIO, err: TextIO, *, dry_run: bool = False) -> int:
+    """Open the database (migrating it), then run the daemon until it is told to stop.
+
+    ``dry_run``: alerts are printed on ``out`` as Slack would show them, never posted.
+    """
     if not config.sources:
         print(f"vigia run: {config.path} lists no sources; add some under `sources:`", file=err)
         return ExitStatus.CONFIG
@@ -34,15 +38,20 @@ def run_command(config: Config, out: TextIO, err: TextIO) -> int:
     # A daemon is watched through its log: at the CLI's default (WARNING) it would look idle.
     if root_level == logging.WARNING:
         announce("vigia")
-    daemon = Daemon(config, sessions, delivery_for(sessions), log_format=current_format(), log_level=child_level)
+    daemon = Daemon(config, sessions, delivery_for(sessions, out if dry_run else None), log_format=current_format(),
+                    log_level=child_level)
     return asyncio.run(daemon.run())
 
 
-def delivery_for(sessions: sessionmaker[Session]) -> Callable[[Config], DeliveryReport]:
-    """The dispatcher call the daemon repeats: deliver what is due with the current Slack settings."""
+def delivery_for(sessions: sessionmaker[Session], printer: TextIO | None = None) -> Callable[[Config], DeliveryReport]:
+    """The dispatcher call the daemon repeats: deliver what is due with the current Slack settings.
+
+    With a ``printer`` (``--dry-run``) each message is written there instead of posted.
+    """
     worker = f"vigia-run@{socket.gethostname()}:{os.getpid()}"
+    sender = PrintingSender(printer) if printer is not None else None
 
     def deliver(config: Config) -> DeliveryReport:
-        return deliver_pending(sessions, slack_settings(config), worker=worker)
+        return deliver_pending(sessions, slack_settings(config), worker=worker, sender=sender)
 
     return deliver

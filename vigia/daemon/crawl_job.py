@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from vigia.config import Config, SourceConfig
 from vigia.daemon.delivery_loop import DeliveryLoop, in_daemon_thread
 from vigia.daemon.metrics import DaemonMetrics
-from vigia.daemon.polling import PollingBounds, next_interval
+from vigia.daemon.polling import PollingBounds, next_interval, publishing_interval
+from vigia.durations import format_duration
 from vigia.daemon.source_state import SourceState, read_state, record_crawl_failure, save_poll_interval
 from vigia.daemon.supervisor import CrawlResult, SourceOutcome, Supervisor
 
@@ -90,6 +92,7 @@ class CrawlJob:
         interval = next_interval(bounds, state.rate, state.consecutive_failures)
         if state.poll_interval is None or abs(state.poll_interval - interval) > 0.01:
             save_poll_interval(self.sessions, source.name, interval)
+            _log_pace_change(source, bounds, state, interval)
         self.metrics.poll_interval.labels(source.name).set(interval)
         self.metrics.consecutive_failures.labels(source.name).set(state.consecutive_failures)
         if state.last_success_at is not None:
@@ -118,3 +121,41 @@ class CrawlJob:
             log.info("crawl stopped at shutdown", extra=extra)
         else:
             log.error("crawl %s: %s", outcome.outcome, outcome.error, extra={**extra, "error": outcome.error})
+
+
+def _log_pace_change(source: SourceConfig, bounds: PollingBounds, state: SourceState, interval: float) -> None:
+    """One info line when a source's interval changes (or first differs from its ``every:``), with why."""
+    before = state.poll_interval if state.poll_interval is not None else bounds.every
+    if abs(before - interval) <= 0.01:
+        return
+    log.info(
+        "polling %s every %s (was %s): %s", source.name, _seconds(interval), _seconds(before),
+        _pace_reason(bounds, state, interval),
+        extra={"source": source.name, "interval": round(interval, 1), "previous": round(before, 1)},
+    )
+
+
+def _pace_reason(bounds: PollingBounds, state: SourceState, interval: float) -> str:
+    if state.consecutive_failures:
+        return f"{state.consecutive_failures} failure(s) in a row, backing off (at most daemon.max_every)"
+    pace = publishing_interval(bounds, state.rate)
+    gap = state.rate.gap if state.rate is not None else None
+    if state.rate is not None and gap is None:
+        why = "nothing published in the last week, so the slowest pace (4 × every)"
+    elif gap is not None:
+        why = f"it publishes about every {_seconds(gap)}"
+    else:
+        why = "no history yet, so the configured every"
+    if pace == bounds.min_every and (gap or bounds.every) < bounds.min_every:
+        return why + f"; daemon.min_every ({_seconds(bounds.min_every)}) is the floor"
+    if pace == bounds.max_every and (gap or bounds.every) > bounds.max_every:
+        return why + f"; daemon.max_every ({_seconds(bounds.max_every)}) is the ceiling"
+    if gap is not None and pace == bounds.fastest and gap < pace:
+        return why + "; a quarter of every is the fastest"
+    if gap is not None and pace == bounds.slowest and gap > pace:
+        return why + "; four times every is the slowest"
+    return why
+
+
+def _seconds(value: float) -> str:
+    return format_duration(timedelta(seconds=round(value)))

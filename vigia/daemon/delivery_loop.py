@@ -98,9 +98,10 @@ class DeliveryLoop:
         self._count(report)
         failed_before, self._failed = self._failed, report.failed
         delivered = report.sent + report.threaded + report.updated + report.digests
-        if delivered or report.errors or report.failed != failed_before:
+        # The dispatcher logs each Slack error itself, once; here only what was delivered.
+        if delivered or report.failed != failed_before:
             log.info(
-                "delivered alerts to Slack",
+                "delivered alerts to Slack" if delivered else "nothing delivered to Slack",
                 extra={
                     "counts": {
                         "sent": report.sent,
@@ -113,8 +114,6 @@ class DeliveryLoop:
                     "duration": time.monotonic() - started,
                 },
             )
-        for error in report.errors[:10]:
-            log.warning("slack: %s", error)
 
     def _count(self, report: DeliveryReport) -> None:
         for kind, value in (("story", report.sent), ("thread", report.threaded), ("update", report.updated), ("digest", report.digests)):
