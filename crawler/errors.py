@@ -21,7 +21,3 @@ class NotAFeed(ListingError):
 
 class NotASitemap(ListingError):
     """Raised by ``crawler.sitemaps.parse_sitemap`` when the body is neither a urlset nor an index."""
-
-
-class ExtractionError(CrawlError):
-    """Raised by the extract stage when an article page yields no usable text."""

@@ -69,10 +69,6 @@ def _digest64(feature: str) -> bytes:
     return hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest()
 
 
-def _hash64(feature: str) -> int:
-    return int.from_bytes(_digest64(feature), "little")
-
-
 # For each bit 0..7, a byte → 1 or 0 table saying whether that bit is set.
 _BIT_OF_BYTE = [bytes(byte >> bit & 1 for byte in range(256)) for bit in range(8)]
 

@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from rules import RuleSet
 
 DEFAULT_USER_AGENT = "Vigia/0.1 (+https://github.com/vigia-news/vigia)"
-SOURCE_TYPES = ("rss", "sitemap", "page")
 
 
 @dataclass

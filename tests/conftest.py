@@ -1,14 +1,38 @@
-"""Shared fixtures: databases on both backends, the shared data folder."""
+"""Shared fixtures (databases on both backends, the shared data folder, loopback news sites)
+and the test tiers.
+
+Every test gets markers from what it uses, in ``pytest_collection_modifyitems`` (nobody
+writes them by hand, so a new test lands in the right tier by itself):
+
+- ``postgres``: it uses the ``postgres_url`` fixture, or runs with a parameter ``"postgres"``
+  (``db_url[postgres]``, ``backend=postgres``).
+- ``redis``: its module imports the ``redis`` client (it talks to the Redis on 6379).
+- ``daemon``: its module is ``tests/test_daemon_*.py``.
+- ``e2e``: it uses the ``news_site`` or ``other_news_site`` fixture, or its module imports
+  ``subprocess``, ``multiprocessing`` or ``concurrent.futures.ProcessPoolExecutor`` (it starts
+  other processes: `vigia` itself, a crawl, extraction workers) or a loopback server
+  (``tests.support.news_site``, ``vigia.slack_standin``).  Decided per module for imports: a
+  module that needs them for one test is slow to import and set up for all of them.
+- ``unit``: none of the above: in-process, no server, no database but SQLite.
+
+``.venv/bin/pytest -m unit`` is the fast tier; ``-m "not postgres"`` runs without PostgreSQL.
+"""
 
 from __future__ import annotations
 
+import concurrent.futures
+import multiprocessing
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import psycopg
 import pytest
+
+from tests.support.news_site import NewsSite
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -45,3 +69,79 @@ def postgres_url() -> Iterator[str]:
 def db_url(request: pytest.FixtureRequest) -> str:
     """A fresh database URL on each backend: tests using it run twice."""
     return request.getfixturevalue(f"{request.param}_url")
+
+
+# Loopback news sites: started once per session (stopping one waits out serve_forever's 0.5 s
+# poll), handed to each test with no routes and an empty request log, so a test sees only
+# what it added and what its own crawl fetched, exactly as with a site of its own.
+
+def _fresh(site: NewsSite) -> Iterator[NewsSite]:
+    site.routes.clear()
+    site.clear_log()
+    try:
+        yield site
+    finally:
+        site.routes.clear()
+        site.clear_log()
+
+
+@pytest.fixture(scope="session")
+def _news_site_server() -> Iterator[NewsSite]:
+    with NewsSite() as site:
+        yield site
+
+
+@pytest.fixture(scope="session")
+def _other_news_site_server() -> Iterator[NewsSite]:
+    with NewsSite() as site:
+        yield site
+
+
+@pytest.fixture
+def news_site(_news_site_server: NewsSite) -> Iterator[NewsSite]:
+    """A loopback news site for one test: no routes yet, nothing requested."""
+    yield from _fresh(_news_site_server)
+
+
+@pytest.fixture
+def other_news_site(_other_news_site_server: NewsSite) -> Iterator[NewsSite]:
+    """A second one, on another port (a different origin from :func:`news_site`)."""
+    yield from _fresh(_other_news_site_server)
+
+
+# What makes a test module start other processes or loopback servers (see the docstring).
+_PROCESS_STARTERS = (subprocess, multiprocessing, concurrent.futures.ProcessPoolExecutor)
+_SERVER_MODULES = ("tests.support.news_site", "vigia.slack_standin")
+_SITE_FIXTURES = {"news_site", "other_news_site"}
+
+
+def _starts_processes_or_servers(module: ModuleType) -> bool:
+    for value in vars(module).values():
+        if any(value is starter for starter in _PROCESS_STARTERS):
+            return True
+        if getattr(value, "__module__", None) in _SERVER_MODULES or getattr(value, "__name__", None) in _SERVER_MODULES:
+            return True
+    return False
+
+
+def _tiers(item: pytest.Item) -> list[str]:
+    module = getattr(item, "module", None)
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params.values() if callspec is not None else ()
+    tiers = []
+    if "postgres_url" in getattr(item, "fixturenames", ()) or any(p == "postgres" for p in params if isinstance(p, str)):
+        tiers.append("postgres")
+    if module is not None and any(getattr(v, "__name__", None) == "redis" for v in vars(module).values()):
+        tiers.append("redis")
+    if item.path.name.startswith("test_daemon_"):
+        tiers.append("daemon")
+    if _SITE_FIXTURES & set(getattr(item, "fixturenames", ())) or (
+            module is not None and _starts_processes_or_servers(module)):
+        tiers.append("e2e")
+    return tiers or ["unit"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for tier in _tiers(item):
+            item.add_marker(tier)

@@ -44,20 +44,19 @@ def relevant() -> list[Any]:
 
 
 @pytest.fixture
-def site() -> Any:
-    with NewsSite() as news_site:
-        yield news_site
+def site(news_site: NewsSite) -> NewsSite:
+    """The session's loopback site, empty for this test (tests/conftest.py)."""
+    return news_site
 
 
 @pytest.fixture
-def admin(relevant: list[Any]) -> Any:
+def admin(other_news_site: NewsSite, relevant: list[Any]) -> NewsSite:
     """The "internal admin" service on another loopback port: a page that would match and be
     posted if the crawler ever fetched it."""
-    with NewsSite() as internal:
-        secret = relevant[-1]
-        secret.title = "INTERNAL-ADMIN panel token=hunter2 " + secret.title
-        internal.add("/admin", article_page(secret))
-        yield internal
+    secret = relevant[-1]
+    secret.title = "INTERNAL-ADMIN panel token=hunter2 " + secret.title
+    other_news_site.add("/admin", article_page(secret))
+    return other_news_site
 
 
 def rss(links: list[str]) -> str:

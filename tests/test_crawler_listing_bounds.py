@@ -12,6 +12,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 import yaml
 from sqlalchemy import select
 
@@ -30,6 +31,12 @@ PAGE = (
     + "</p></article></body></html>"
 )
 DAY = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def site(news_site: NewsSite) -> NewsSite:
+    """The session's loopback site, empty for this test (tests/conftest.py)."""
+    return news_site
 
 
 def urlset(site: NewsSite, paths_and_dates: list[tuple[str, datetime]]) -> str:
@@ -58,122 +65,117 @@ def stored_urls(database_url: str) -> set[str]:
         return set(session.scalars(select(Article.url)))
 
 
-def test_a_capped_listing_keeps_the_newest_entries_says_so_and_reads_the_rest_next_time(tmp_path: Path) -> None:
+def test_a_capped_listing_keeps_the_newest_entries_says_so_and_reads_the_rest_next_time(site: NewsSite, tmp_path: Path) -> None:
     """A sitemap with more entries than the cap, oldest first (as many CMSs write them)."""
     database_url = f"sqlite:///{tmp_path / 'v.db'}"
-    with NewsSite() as site:
-        entries = [(f"/2026/11/{i:04d}/nota", DAY + timedelta(minutes=i)) for i in range(12)]  # newest last
-        for path, _ in entries:
-            site.add(path, PAGE.format(title=f"Nota {path}"))
-        site.add("/sitemap.xml", urlset(site, entries), content_type="application/xml")
-        spec = make_spec(
-            database_url, [SourceSpec("Diario", "sitemap", site.url("/sitemap.xml"), "Diario")], RULES, max_articles_per_source=5
-        )
+    entries = [(f"/2026/11/{i:04d}/nota", DAY + timedelta(minutes=i)) for i in range(12)]  # newest last
+    for path, _ in entries:
+        site.add(path, PAGE.format(title=f"Nota {path}"))
+    site.add("/sitemap.xml", urlset(site, entries), content_type="application/xml")
+    spec = make_spec(
+        database_url, [SourceSpec("Diario", "sitemap", site.url("/sitemap.xml"), "Diario")], RULES, max_articles_per_source=5
+    )
 
-        first = crawl(spec)
+    first = crawl(spec)
 
-        newest = {site.url(path) for path, _ in entries[-5:]}
-        assert stored_urls(database_url) == newest
-        (result,) = first.sources
-        assert result.ok and any("capped" in note and "7 older" in note for note in result.notes), result.notes
-        row = source_row(database_url)
-        assert row.etag is None and row.last_modified is None  # never a 304 for what was left
-        assert "capped" in (row.listing_note or "")
+    newest = {site.url(path) for path, _ in entries[-5:]}
+    assert stored_urls(database_url) == newest
+    (result,) = first.sources
+    assert result.ok and any("capped" in note and "7 older" in note for note in result.notes), result.notes
+    row = source_row(database_url)
+    assert row.etag is None and row.last_modified is None  # never a 304 for what was left
+    assert "capped" in (row.listing_note or "")
 
-        site.clear_log()
-        second = crawl(spec)
-        assert [r.header("If-None-Match") for r in site.fetched("/sitemap.xml")] == [None]
-        assert stored_urls(database_url) == newest | {site.url(path) for path, _ in entries[2:7]}
-        assert second.sources[0].notes
+    site.clear_log()
+    second = crawl(spec)
+    assert [r.header("If-None-Match") for r in site.fetched("/sitemap.xml")] == [None]
+    assert stored_urls(database_url) == newest | {site.url(path) for path, _ in entries[2:7]}
+    assert second.sources[0].notes
 
-        third = crawl(spec)
-        assert stored_urls(database_url) == {site.url(path) for path, _ in entries}
-        assert third.sources[0].notes == []
-        row = source_row(database_url)
-        assert row.etag is not None and row.listing_note is None  # everything read: validators kept
-        assert crawl(spec).sources[0].not_modified
+    third = crawl(spec)
+    assert stored_urls(database_url) == {site.url(path) for path, _ in entries}
+    assert third.sources[0].notes == []
+    row = source_row(database_url)
+    assert row.etag is not None and row.listing_note is None  # everything read: validators kept
+    assert crawl(spec).sources[0].not_modified
 
 
-def test_a_sitemap_index_that_lists_itself_is_read_once(tmp_path: Path) -> None:
+def test_a_sitemap_index_that_lists_itself_is_read_once(site: NewsSite, tmp_path: Path) -> None:
     database_url = f"sqlite:///{tmp_path / 'v.db'}"
-    with NewsSite() as site:
-        site.add("/2026/11/20/nota", PAGE.format(title="Nota"))
-        site.add("/news.xml", urlset(site, [("/2026/11/20/nota", DAY)]), content_type="application/xml")
-        site.add("/index.xml", index(site, [("/index.xml", DAY), ("/news.xml", DAY), ("/other.xml", DAY)]), content_type="application/xml")
-        site.add("/other.xml", index(site, [("/index.xml", DAY), ("/news.xml", DAY)]), content_type="application/xml")
-        spec = make_spec(database_url, [SourceSpec("Diario", "sitemap", site.url("/index.xml"), "Diario")], RULES)
+    site.add("/2026/11/20/nota", PAGE.format(title="Nota"))
+    site.add("/news.xml", urlset(site, [("/2026/11/20/nota", DAY)]), content_type="application/xml")
+    site.add("/index.xml", index(site, [("/index.xml", DAY), ("/news.xml", DAY), ("/other.xml", DAY)]), content_type="application/xml")
+    site.add("/other.xml", index(site, [("/index.xml", DAY), ("/news.xml", DAY)]), content_type="application/xml")
+    spec = make_spec(database_url, [SourceSpec("Diario", "sitemap", site.url("/index.xml"), "Diario")], RULES)
 
-        report = crawl(spec)
+    report = crawl(spec)
 
-        assert report.sources[0].ok and report.new == 1
-        assert [len(site.fetched(p)) for p in ("/index.xml", "/other.xml", "/news.xml")] == [1, 1, 1]
+    assert report.sources[0].ok and report.new == 1
+    assert [len(site.fetched(p)) for p in ("/index.xml", "/other.xml", "/news.xml")] == [1, 1, 1]
 
 
-def test_an_index_with_too_many_children_reads_the_newest_and_says_so(tmp_path: Path) -> None:
+def test_an_index_with_too_many_children_reads_the_newest_and_says_so(site: NewsSite, tmp_path: Path) -> None:
     database_url = f"sqlite:///{tmp_path / 'v.db'}"
-    with NewsSite() as site:
-        children = []
-        for i in range(30):
-            path = f"/sitemaps/day-{i:02d}.xml"
-            site.add(path, urlset(site, []), content_type="application/xml")
-            children.append((path, DAY + timedelta(days=i)))
-        site.add("/index.xml", index(site, children), content_type="application/xml")
-        spec = make_spec(
-            database_url, [SourceSpec("Diario", "sitemap", site.url("/index.xml"), "Diario")], RULES, max_sitemap_children=4
-        )
+    children = []
+    for i in range(30):
+        path = f"/sitemaps/day-{i:02d}.xml"
+        site.add(path, urlset(site, []), content_type="application/xml")
+        children.append((path, DAY + timedelta(days=i)))
+    site.add("/index.xml", index(site, children), content_type="application/xml")
+    spec = make_spec(
+        database_url, [SourceSpec("Diario", "sitemap", site.url("/index.xml"), "Diario")], RULES, max_sitemap_children=4
+    )
 
-        report = crawl(spec)
+    report = crawl(spec)
 
-        fetched = {r.path for r in site.requests if r.path.startswith("/sitemaps/")}
-        assert fetched == {path for path, _ in children[-4:]}
-        assert any("lists 30 sitemaps; read the newest 4" in note for note in report.sources[0].notes)
-        assert source_row(database_url).etag is None
+    fetched = {r.path for r in site.requests if r.path.startswith("/sitemaps/")}
+    assert fetched == {path for path, _ in children[-4:]}
+    assert any("lists 30 sitemaps; read the newest 4" in note for note in report.sources[0].notes)
+    assert source_row(database_url).etag is None
 
 
-def test_sitemap_indexes_nested_too_deep_are_not_followed(tmp_path: Path) -> None:
+def test_sitemap_indexes_nested_too_deep_are_not_followed(site: NewsSite, tmp_path: Path) -> None:
     database_url = f"sqlite:///{tmp_path / 'v.db'}"
-    with NewsSite() as site:
-        for level in range(6):
-            site.add(f"/level-{level}.xml", index(site, [(f"/level-{level + 1}.xml", DAY)]), content_type="application/xml")
-        spec = make_spec(
-            database_url, [SourceSpec("Diario", "sitemap", site.url("/level-0.xml"), "Diario")], RULES, max_sitemap_depth=2
-        )
+    for level in range(6):
+        site.add(f"/level-{level}.xml", index(site, [(f"/level-{level + 1}.xml", DAY)]), content_type="application/xml")
+    spec = make_spec(
+        database_url, [SourceSpec("Diario", "sitemap", site.url("/level-0.xml"), "Diario")], RULES, max_sitemap_depth=2
+    )
 
-        report = crawl(spec)
+    report = crawl(spec)
 
-        assert [bool(site.fetched(f"/level-{level}.xml")) for level in range(5)] == [True, True, True, False, False]
-        assert any("nested deeper than 2" in note for note in report.sources[0].notes)
+    assert [bool(site.fetched(f"/level-{level}.xml")) for level in range(5)] == [True, True, True, False, False]
+    assert any("nested deeper than 2" in note for note in report.sources[0].notes)
 
 
-def test_a_database_error_while_reading_a_listing_fails_the_source_and_loses_nothing(tmp_path: Path) -> None:
+def test_a_database_error_while_reading_a_listing_fails_the_source_and_loses_nothing(site: NewsSite, tmp_path: Path) -> None:
     """The store cannot say which articles are known: the feed failed, its ETag is not kept."""
     db_file = tmp_path / "v.db"
     database_url = f"sqlite:///{db_file}"
     open_database(database_url)
-    with NewsSite() as site:
-        paths = ["/2026/11/20/una", "/2026/11/20/otra"]
-        for path in paths:
-            site.add(path, PAGE.format(title=path))
-        items = "".join(f"<item><link>{site.url(p)}</link></item>" for p in paths)
-        site.add("/rss.xml", f'<rss version="2.0"><channel><title>a</title>{items}</channel></rss>', content_type="application/rss+xml")
-        spec = make_spec(database_url, [SourceSpec("Diario", "rss", site.url("/rss.xml"), "Diario")], RULES)
+    paths = ["/2026/11/20/una", "/2026/11/20/otra"]
+    for path in paths:
+        site.add(path, PAGE.format(title=path))
+    items = "".join(f"<item><link>{site.url(p)}</link></item>" for p in paths)
+    site.add("/rss.xml", f'<rss version="2.0"><channel><title>a</title>{items}</channel></rss>', content_type="application/rss+xml")
+    spec = make_spec(database_url, [SourceSpec("Diario", "rss", site.url("/rss.xml"), "Diario")], RULES)
 
-        with sqlite3.connect(db_file) as connection:
-            connection.execute("ALTER TABLE articles RENAME TO articles_away")
-        broken = crawl(spec)
-        (result,) = broken.sources
-        assert not result.ok and "database error" in (result.error or "")
-        with sqlite3.connect(db_file) as connection:
-            connection.execute("ALTER TABLE articles_away RENAME TO articles")
-            assert connection.execute("SELECT etag FROM sources").fetchone() == (None,)
+    with sqlite3.connect(db_file) as connection:
+        connection.execute("ALTER TABLE articles RENAME TO articles_away")
+    broken = crawl(spec)
+    (result,) = broken.sources
+    assert not result.ok and "database error" in (result.error or "")
+    with sqlite3.connect(db_file) as connection:
+        connection.execute("ALTER TABLE articles_away RENAME TO articles")
+        assert connection.execute("SELECT etag FROM sources").fetchone() == (None,)
 
-        site.clear_log()
-        mended = crawl(spec)
-        assert mended.sources[0].ok and mended.new == 2
-        assert stored_urls(database_url) == {site.url(p) for p in paths}
+    site.clear_log()
+    mended = crawl(spec)
+    assert mended.sources[0].ok and mended.new == 2
+    assert stored_urls(database_url) == {site.url(p) for p in paths}
 
 
-def test_a_crawl_that_cannot_store_its_articles_fails_its_source_and_exits_1(tmp_path: Path) -> None:
+def test_a_crawl_that_cannot_store_its_articles_fails_its_source_and_exits_1(site: NewsSite, tmp_path: Path) -> None:
     """A full disk, simulated by a trigger: the summary says so, one line, no traceback, exit 1."""
     db_file = tmp_path / "v.db"
     database_url = f"sqlite:///{db_file}"
@@ -182,28 +184,27 @@ def test_a_crawl_that_cannot_store_its_articles_fails_its_source_and_exits_1(tmp
         connection.execute(
             "CREATE TRIGGER disk_full BEFORE INSERT ON articles BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
         )
-    with NewsSite() as site:
-        paths = ["/2026/11/20/una", "/2026/11/20/otra", "/2026/11/20/tres"]
-        for path in paths:
-            site.add(path, PAGE.format(title=path))
-        items = "".join(f"<item><link>{site.url(p)}</link></item>" for p in paths)
-        site.add("/rss.xml", f'<rss version="2.0"><channel><title>a</title>{items}</channel></rss>', content_type="application/rss+xml")
-        config = tmp_path / "vigia.yaml"
-        config.write_text(
-            yaml.safe_dump(
-                {
-                    "database": {"url": database_url},
-                    "slack": {"token": "xoxb-test", "channel": "#c", "base_url": "http://127.0.0.1:9/"},
-                    "sources": [{"name": "Diario", "type": "rss", "url": site.url("/rss.xml")}],
-                    "crawler": {"autothrottle": False},
-                }
-            ),
-            encoding="utf-8",
-        )
-        result = subprocess.run(
-            [sys.executable, "-m", "vigia", "crawl", "--no-deliver", "--config", str(config)],
-            capture_output=True, text=True, cwd=REPO, timeout=120,
-        )
+    paths = ["/2026/11/20/una", "/2026/11/20/otra", "/2026/11/20/tres"]
+    for path in paths:
+        site.add(path, PAGE.format(title=path))
+    items = "".join(f"<item><link>{site.url(p)}</link></item>" for p in paths)
+    site.add("/rss.xml", f'<rss version="2.0"><channel><title>a</title>{items}</channel></rss>', content_type="application/rss+xml")
+    config = tmp_path / "vigia.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "database": {"url": database_url},
+                "slack": {"token": "xoxb-test", "channel": "#c", "base_url": "http://127.0.0.1:9/"},
+                "sources": [{"name": "Diario", "type": "rss", "url": site.url("/rss.xml")}],
+                "crawler": {"autothrottle": False},
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "vigia", "crawl", "--no-deliver", "--config", str(config)],
+        capture_output=True, text=True, cwd=REPO, timeout=120,
+    )
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert "sources: 1 (0 ok, 0 unchanged, 1 failed)" in result.stdout

@@ -60,9 +60,9 @@ def ruleset() -> RuleSet:
 
 
 @pytest.fixture
-def site() -> Any:
-    with NewsSite() as news_site:
-        yield news_site
+def site(news_site: NewsSite) -> NewsSite:
+    """The session's loopback site, empty for this test (tests/conftest.py)."""
+    return news_site
 
 
 def make_spec(database_url: str, sources: list[SourceSpec], ruleset: RuleSet, **options: Any) -> CrawlSpec:
