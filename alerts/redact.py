@@ -16,10 +16,13 @@ REDACTED = "[redacted]"
 # Slack tokens (bot, user, app, config) and incoming-webhook URLs.
 SLACK_SECRET = re.compile(
     r"\bxox[abposre]-[A-Za-z0-9-]{6,}|\bxapp-[A-Za-z0-9-]{6,}"
-    r"|https?://hooks\.slack(?:-gov)?\.com/services/[A-Za-z0-9/_-]+"
+    r"|(?:\b[A-Za-z][A-Za-z0-9+.-]*:/*)?hooks\.slack(?:-gov)?\.com/services/[A-Za-z0-9/_-]+"
 )
 # Shorter values are not worth redacting (and would mangle ordinary words).
 MIN_SECRET = 4
+# A secret's first this-many characters are enough to redact the rest of it: a message cut
+# short (slack_sdk keeps 100 characters of an unreadable body) may end inside the secret.
+PREFIX = 8
 
 
 class Redactor:
@@ -38,8 +41,23 @@ class Redactor:
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` without the given secrets nor anything shaped like a Slack token or webhook URL."""
+    """``text`` without the given secrets (whole or cut short) nor anything shaped like a Slack token or webhook URL."""
     for secret in secrets:
         if secret and len(secret) >= MIN_SECRET:
             text = text.replace(secret, REDACTED)
+            if len(secret) > PREFIX:
+                text = _cut_copies(text, secret)
     return SLACK_SECRET.sub(REDACTED, text)
+
+
+def _cut_copies(text: str, secret: str) -> str:
+    """Redact every run of text that starts like ``secret`` for at least PREFIX characters."""
+    head = secret[:PREFIX]
+    start = text.find(head)
+    while start != -1:
+        end = start + PREFIX
+        while end < len(text) and end - start < len(secret) and text[end] == secret[end - start]:
+            end += 1
+        text = text[:start] + REDACTED + text[end:]
+        start = text.find(head, start + len(REDACTED))
+    return text

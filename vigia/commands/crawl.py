@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import TextIO
 
+from alerts.redact import Redactor
 from crawler.spec import CrawlProgress, CrawlReport
 from vigia.config import Config
 from vigia.crawl import crawl_once, deliver
@@ -29,7 +30,7 @@ def crawl_command(
     if report_json:
         report_json.write_text(json.dumps(dataclasses.asdict(report), default=str, indent=2), encoding="utf-8")
     delivery = _deliver(config) if deliver else None
-    print_summary(report, delivery, out)
+    print_summary(report, delivery, _Redacting(out, Redactor([config.slack.token, config.slack.webhook_url])))
     failed_sources = [s for s in report.sources if not s.ok]
     undelivered = delivery is not None and (delivery.failed or delivery.errors)
     return ExitStatus.ERROR if failed_sources and len(failed_sources) == len(report.sources) or undelivered else ExitStatus.SUCCESS
@@ -37,6 +38,19 @@ def crawl_command(
 
 def _deliver(config: Config):  # type: ignore[no-untyped-def]
     return deliver(config)
+
+
+class _Redacting:
+    """A text stream that removes the Slack token and webhook URL from whatever is printed."""
+
+    def __init__(self, stream: TextIO, redact: Redactor) -> None:
+        self.stream, self.redact = stream, redact
+
+    def write(self, text: str) -> int:
+        return self.stream.write(self.redact(text))
+
+    def flush(self) -> None:
+        self.stream.flush()
 
 
 class ProgressLine:
@@ -64,7 +78,7 @@ class ProgressLine:
             self.stream.flush()
 
 
-def print_summary(report: CrawlReport, delivery, out: TextIO) -> None:  # type: ignore[no-untyped-def]
+def print_summary(report: CrawlReport, delivery, out: TextIO | _Redacting) -> None:  # type: ignore[no-untyped-def]
     ok = sum(1 for s in report.sources if s.ok)
     unchanged = sum(1 for s in report.sources if s.not_modified)
     print(

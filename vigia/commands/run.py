@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 from collections.abc import Callable
 from typing import TextIO
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.dispatcher import DeliveryReport, deliver_pending
+from alerts.instances import instance_id
 from vigia.config import Config
 from vigia.crawl import load_ruleset, slack_settings
 from vigia.daemon.lifecycle import Daemon
@@ -40,7 +39,7 @@ def run_command(config: Config, out: TextIO, err: TextIO) -> int:
 
 def delivery_for(sessions: sessionmaker[Session]) -> Callable[[Config], DeliveryReport]:
     """The dispatcher call the daemon repeats: deliver what is due with the current Slack settings."""
-    worker = f"vigia-run@{socket.gethostname()}:{os.getpid()}"
+    worker = instance_id("vigia-run")
 
     def deliver(config: Config) -> DeliveryReport:
         return deliver_pending(sessions, slack_settings(config), worker=worker)
