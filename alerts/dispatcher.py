@@ -145,11 +145,20 @@ def deliver_pending(
         run.digests()
         if not run.sender.threads:
             run.webhook_copies()
+        with sessionmaker() as session:
+            run.report.pending = outbox.count_by_status(session, "pending") + outbox.count_by_status(session, "sending")
+            run.report.failed = outbox.count_by_status(session, "failed")
     except _StopRun:
-        pass
-    with sessionmaker() as session:
-        run.report.pending = outbox.count_by_status(session, "pending") + outbox.count_by_status(session, "sending")
-        run.report.failed = outbox.count_by_status(session, "failed")
+        with sessionmaker() as session:
+            run.report.pending = outbox.count_by_status(session, "pending") + outbox.count_by_status(session, "sending")
+            run.report.failed = outbox.count_by_status(session, "failed")
+    except SQLAlchemyError as exc:
+        # A full disk or a lost database after a post: the row stays claimed, and the next run
+        # (or another dispatcher once the claim's lease runs out) finds the post in Slack.
+        error = run.redact(f"database error during delivery ({type(exc).__name__}: {str(exc).splitlines()[0]}); "
+                           "alerts in flight are checked against Slack's history on the next run")
+        run.report.errors.append(error)
+        log.error(error)
     return run.report
 
 

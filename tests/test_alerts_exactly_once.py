@@ -113,9 +113,10 @@ def test_killed_mid_post_the_restart_adopts_the_message_slack_took(db, db_url: s
     assert "no pending or failed alerts" in listing(db)
 
 
-def test_slack_taking_a_post_after_the_client_gave_up_is_not_posted_twice(db, slack) -> None:
+@pytest.mark.parametrize("accept", ["before", "after"])
+def test_slack_taking_a_post_after_the_client_gave_up_is_not_posted_twice(db, slack, accept: str) -> None:
     add(db, "late")
-    slack.slow_down(2.5, accept="after")  # the client gives up at 1 s; Slack takes it at 2.5 s
+    slack.slow_down(2.5, accept=accept)  # the client gives up at 1 s; Slack takes it at once or at 2.5 s
     first = deliver_pending(db, settings(slack, timeout=1))
     assert (first.sent, first.pending) == (0, 1) and "timed out" in first.errors[0]
     [row] = alerts(db)
