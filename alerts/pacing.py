@@ -1,6 +1,6 @@
 """Keeping to Slack's pace: about one message a second per channel, short bursts allowed.
 
-A token bucket per channel, shared by every delivery run of the process (the daemon
+A token bucket per channel (a little under one a second, bursts of 3), shared by every delivery run of the process (the daemon
 delivers every few seconds; a run must not start with a full burst it used a moment
 ago). A 429 empties the channel's bucket until its Retry-After has passed.
 """
@@ -11,8 +11,13 @@ import threading
 import time
 
 
+# A little under Slack's one a second, so network jitter never pushes two posts into one second.
+PER_SECOND = 1 / 1.1
+BURST = 3
+
+
 class ChannelPacer:
-    def __init__(self, per_second: float = 1.0, burst: int = 3) -> None:
+    def __init__(self, per_second: float = PER_SECOND, burst: int = BURST) -> None:
         self.per_second = per_second
         self.burst = burst
         self._lock = threading.Lock()
