@@ -92,7 +92,8 @@ def print_summary(report: CrawlReport, delivery, out: TextIO | _Redacting) -> No
     if delivery is not None:
         print(
             f"alerts: {report.alerts_queued} queued, {delivery.sent} sent, {delivery.threaded} in threads, "
-            f"{delivery.pending} pending, {delivery.failed} failed",
+            f"{delivery.pending} pending, {delivery.failed} failed"
+            + (f" ({delivery.adopted} found in Slack already, not posted again)" if getattr(delivery, "adopted", 0) else ""),
             file=out,
         )
     else:

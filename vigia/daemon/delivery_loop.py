@@ -120,7 +120,7 @@ class DeliveryLoop:
         self._count(report)
         failed_before, self._failed = self._failed, report.failed
         delivered = report.sent + report.threaded + report.updated + report.digests
-        if delivered or report.errors or report.failed != failed_before:
+        if delivered or getattr(report, "recovered", 0) or report.errors or report.failed != failed_before:
             log.info(
                 "delivered alerts to Slack",
                 extra={
@@ -131,6 +131,8 @@ class DeliveryLoop:
                         "digests": report.digests,
                         "pending": report.pending,
                         "failed": report.failed,
+                        # posts found in Slack's history after a crash, instead of posted again
+                        "adopted": getattr(report, "adopted", 0),
                     },
                     "duration": time.monotonic() - started,
                 },
