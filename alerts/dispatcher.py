@@ -140,15 +140,7 @@ def deliver_pending(
     """
     run = _Run(sessionmaker, sender or make_sender(slack), slack, now, worker or default_worker(), stop or SHUTDOWN)
     try:
-        run.recover()
-        run.instant()
-        run.digests()
-        if not run.sender.threads:
-            run.webhook_copies()
-        with sessionmaker() as session:
-            run.report.pending = outbox.count_by_status(session, "pending") + outbox.count_by_status(session, "sending")
-            run.report.failed = outbox.count_by_status(session, "failed")
-    except _StopRun:
+        run.deliver()
         with sessionmaker() as session:
             run.report.pending = outbox.count_by_status(session, "pending") + outbox.count_by_status(session, "sending")
             run.report.failed = outbox.count_by_status(session, "failed")
@@ -176,9 +168,15 @@ class _Run:
         """Now (shifted like the ``now`` given): claims and retries are stamped when they happen."""
         return utcnow() + self.offset
 
-    @property
-    def now(self) -> datetime:
-        return self.clock()
+    def deliver(self) -> None:
+        try:
+            self.recover()
+            self.instant()
+            self.digests()
+            if not self.sender.threads:
+                self.webhook_copies()
+        except _StopRun:
+            pass
 
     # -- claims of dispatchers that are gone ---------------------------------------------
 
@@ -281,7 +279,7 @@ class _Run:
                 # the insert's wall clock, the same in production but not in a replayed test).
                 queued = alert.article.first_seen_at or alert.created_at
                 try:
-                    due = digests.is_due(queued, alert.digest, self.now)
+                    due = digests.is_due(queued, alert.digest, self.clock())
                 except digests.DigestScheduleError as exc:
                     outbox.mark_failed(session, [alert.id], str(exc))
                     self.report.errors.append(f"alert {alert.id}: {exc}")

@@ -8,7 +8,6 @@ holds nothing stuck, errors say what happened and never carry the token.
 from __future__ import annotations
 
 import io
-import json
 import os
 import signal
 import subprocess

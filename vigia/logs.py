@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
-from alerts.redact import REDACTED, Redactor
+from alerts.redact import Redactor
 
 
 FORMATS = ("text", "json")
