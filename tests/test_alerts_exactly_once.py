@@ -326,3 +326,38 @@ def test_a_short_retry_after_is_waited_for_within_the_run(sqlite_url: str) -> No
         assert (report.sent, report.pending, report.errors) == (1, 0, [])
         assert [c.status for c in slack.calls_to("chat.postMessage")] == [429, 429, 429, 200]
     engine.dispose()
+
+
+# -- the database lost mid-post (the full disk, on PostgreSQL) ----------------------------
+
+
+def test_a_database_lost_mid_post_is_reported_and_the_next_run_adopts_the_post(postgres_url: str) -> None:
+    from sqlalchemy import text
+
+    from storage.db import make_engine
+
+    engine, maker = open_database(postgres_url)
+    add(maker, "caida")
+    admin = make_engine(postgres_url)
+    with SlackStandIn(token="xoxb-test") as slack:
+        slack.channel_id(CHANNEL)
+        slack.slow_down(1.5)
+
+        def cut_the_database() -> None:
+            eventually(lambda: slack.messages, 20, "the post to reach Slack")
+            with admin.connect() as connection:
+                connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+
+        cutter = threading.Thread(target=cut_the_database)
+        cutter.start()
+        report = deliver_pending(maker, settings(slack, lease=timedelta(seconds=1)))
+        cutter.join()
+        assert report.sent == 0 and any("database error during delivery" in e for e in report.errors)
+
+        slack.slow_down(None)
+        later = deliver_pending(maker, settings(slack), now=utcnow() + timedelta(minutes=1))
+        assert (later.adopted, later.sent) == (1, 1)
+        assert len(slack.messages) == 1 and alerts(maker)[0].slack_ts == slack.messages[0]["ts"]
+    admin.dispose()
+    engine.dispose()
