@@ -133,7 +133,10 @@ def classify(code: str, status: int | None = None, headers: dict[str, Any] | Non
 def transport_error(exc: BaseException, endpoint: str) -> SlackError:
     """A failure below HTTP: TLS that cannot work is a setup error, the rest is temporary."""
     reason = exc.reason if isinstance(exc, URLError) and isinstance(exc.reason, BaseException) else exc
-    if isinstance(reason, ssl.SSLError) and not isinstance(reason, TimeoutError):
+    # A handshake that cannot succeed (a plain-HTTP port, a certificate that does not verify)
+    # fails alike every time; a TLS connection cut short (EOF) may be the network's moment.
+    if isinstance(reason, ssl.SSLError) and not isinstance(reason, (ssl.SSLEOFError, ssl.SSLZeroReturnError,
+                                                                     ssl.SSLWantReadError, ssl.SSLWantWriteError)):
         return SlackEndpointError(
             "tls_failed",
             f"TLS with {endpoint} failed ({reason}); is it an http:// address, or a proxy without TLS? "
