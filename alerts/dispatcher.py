@@ -64,7 +64,7 @@ from storage.models import Alert, Article, Match, utcnow
 
 log = logging.getLogger(__name__)
 
-# Temporary failures in a row before a row is failed (≈ 6 h of back-off): `vigia alerts retry` re-queues it.
+# Temporary failures in a row before a row is failed (3 to 5 h of back-off): `vigia alerts retry` re-queues it.
 MAX_ATTEMPTS = 12
 # A Retry-After up to this is waited for within the run, up to RATE_WAIT_BUDGET per run.
 MAX_RATE_WAIT = 30.0
