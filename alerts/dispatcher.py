@@ -370,7 +370,9 @@ class _Run:
         try:
             with self._heartbeat(ids):
                 if doubtful and self.sender.history:
-                    found = self._find(alerts, channel, key, min(doubtful), thread_ts)
+                    # History wants the channel's id: the one Slack gave on an earlier post saves a lookup.
+                    where = channel if thread_ts else outbox.known_channel_id(session, alerts[0].channel) or channel
+                    found = self._find(alerts, where, key, min(doubtful), thread_ts)
                     if found is not None:
                         return self._adopted(session, alerts, found)
                 pace_key = f"{self.slack.base_url if self.slack.token else self.slack.webhook_url}|{alerts[0].channel}"

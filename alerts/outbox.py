@@ -208,6 +208,11 @@ def remember_channel_id(session: Session, channel: str, channel_id: str | None) 
     session.commit()
 
 
+def known_channel_id(session: Session, channel: str) -> str | None:
+    """The id Slack gave this configured channel name on an earlier post, if any."""
+    return session.scalar(select(SlackChannel.channel_id).where(SlackChannel.name == channel))
+
+
 def story_alert(session: Session, article_id: int, channel: str) -> Alert | None:
     """The top-level alert a copy threads under (its story_id names that article)."""
     return session.scalar(
