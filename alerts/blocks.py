@@ -4,6 +4,13 @@ Everything taken from a page (title, outlet, author, snippet, URL) is escaped so
 article titled ``<!channel> <https://evil|click>`` shows as text and pings no one, and
 every message stays inside Slack's limits (header ≤150 chars, section text ≤3,000,
 ≤50 blocks) with a plain ``text`` fallback for notifications and old clients.
+
+Slack's mrkdwn has no escape for its emphasis markers, so page text cannot say
+``*bold*``, ``_italic_``, ``~strike~`` or `` `code` ``: each marker is replaced by a
+look-alike that mrkdwn ignores (∗ U+2217, ＿ U+FF3F, ∼ U+223C, ˋ U+02CB). A reader sees
+nearly the same characters; only our own markup formats. Bidi overrides and zero-width
+characters, which can disguise text, are dropped. Titles are cut before they are put
+into a ``<url|label>`` link, so a cut can never break the link.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 HEADER_LIMIT = 150
@@ -19,6 +26,7 @@ SECTION_LIMIT = 3000
 BLOCK_LIMIT = 50
 TEXT_LIMIT = 3000  # the fallback: Slack truncates very long text; keep it short anyway
 SNIPPET_CHARS = 420
+TITLE_CHARS = 300  # a linked title: longer is not a headline, and the link must fit a section
 
 LABELS: dict[str, dict[str, str]] = {
     "es": {
@@ -125,18 +133,25 @@ class Message:
 # -- escaping and limits -----------------------------------------------------------------
 
 
+# mrkdwn's emphasis markers and look-alikes that do not format.
+_MARKERS = str.maketrans({"*": "\u2217", "_": "\uff3f", "~": "\u223c", "`": "\u02cb"})
+# Bidi embeddings/overrides/isolates, zero-width space/joiners, word joiner, BOM.
+_INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\u200b-\u200d\u2060\ufeff]")
+
+
 def escape(value: str | None) -> str:
-    """Slack's three control characters; nothing from a page reaches Slack without this."""
+    """Slack's three control characters and its emphasis markers; nothing from a page reaches Slack without this."""
     if not value:
         return ""
+    value = _INVISIBLE.sub("", value).translate(_MARKERS)
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _clean(value: str | None) -> str:
-    """One line of page text: whitespace collapsed, mrkdwn emphasis markers neutralised."""
+    """One line of page text: invisible characters dropped, whitespace collapsed."""
     if not value:
         return ""
-    return re.sub(r"\s+", " ", value).strip()
+    return re.sub(r"\s+", " ", _INVISIBLE.sub("", value)).strip()
 
 
 def escape_url(url: str) -> str:
@@ -147,10 +162,12 @@ def escape_url(url: str) -> str:
     return url.replace("&", "&amp;")
 
 
-def link(url: str, label: str) -> str:
-    """A mrkdwn link with an escaped label (or just the label when the URL is unusable)."""
+def link(url: str, label: str, limit: int = TITLE_CHARS) -> str:
+    """A mrkdwn link with an escaped label cut to ``limit`` (or just the label when the URL is unusable)."""
     target = escape_url(url)
-    label = escape(_clean(label)).replace("|", "¦")
+    if len(target) > 2000:
+        target = ""  # no real article URL is this long; the label still shows
+    label = truncate(escape(_clean(label)).replace("|", "¦"), limit)
     return f"<{target}|{label}>" if target else label
 
 
@@ -186,12 +203,18 @@ def fit(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # -- pieces ------------------------------------------------------------------------------
 
 
+# A published date further ahead than this is a page's mistake (year 9998): shown as none.
+FUTURE_SLACK = timedelta(days=1)
+
+
 def format_date(value: datetime | None, locale: str) -> str:
     if value is None:
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     value = value.astimezone(timezone.utc)
+    if value > datetime.now(timezone.utc) + FUTURE_SLACK:
+        return ""
     month = MONTHS.get(locale[:2], MONTHS["es"])[value.month - 1]
     if locale.startswith("en"):
         return f"{month} {value.day}, {value.year}, {value:%H:%M} UTC"
@@ -330,7 +353,7 @@ def story_message(
         blocks.append(section("> " + snippet))
     if also_in:
         blocks.append(context(also_in_line(also_in, locale)))
-    fallback = f"{escape(title)} — {escape(_clean(story.outlet))}"
+    fallback = f"{truncate(escape(title), TITLE_CHARS)} — {escape(_clean(story.outlet))}"
     rule_names = ", ".join(escape(hit.rule_name) for hit in hits)
     if rule_names:
         fallback += f" [{rule_names}]"
@@ -345,7 +368,7 @@ def copy_message(story: Story, *, locale: str = "es") -> Message:
     line = f"{words['copy_in']} *{escape(_clean(story.outlet))}*: {link(story.url, title)}"
     date = format_date(story.published_at, locale)
     blocks = [section(line)] + ([context(date)] if date else [])
-    text = f"{words['copy_in']} {escape(_clean(story.outlet))}: {escape(title)} {escape_url(story.url)}"
+    text = f"{words['copy_in']} {escape(_clean(story.outlet))}: {truncate(escape(title), TITLE_CHARS)} {escape_url(story.url)}"
     return Message(text=truncate(text, TEXT_LIMIT), blocks=blocks)
 
 

@@ -4,14 +4,20 @@ recording what Slack answered.
 A claim is a committed UPDATE from 'pending' to 'sending' that only one worker can win:
 on PostgreSQL the row is first locked with ``FOR UPDATE SKIP LOCKED`` so a second
 dispatcher skips it instead of waiting; on SQLite the conditional UPDATE's row count
-decides. A claim older than STALE_CLAIM (the worker crashed between claim and send) is
-claimable again, so a crash delays an alert, never loses it.
+decides. A claim is a lease: the worker renews ``claimed_at`` while its post is in
+flight (``renew``), so a claim not renewed for STALE_CLAIM belongs to a worker that is
+gone, and ``recover`` hands it back at once when that worker is known to be dead.
+
+``unconfirmed_since`` is when a post of the row may first have reached Slack without
+Slack's ``ts`` being recorded (set by the claim, cleared when the ``ts`` is recorded or
+when Slack is known not to have taken it). A row that has it is looked for in the
+channel's history before it is posted again: that is what makes delivery exactly-once.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
@@ -19,7 +25,8 @@ from sqlalchemy.orm import Session
 
 from storage.models import Alert, Article, SlackChannel
 
-STALE_CLAIM = timedelta(minutes=10)
+# A claim not renewed for this long is abandoned (renewed every third of it while posting).
+STALE_CLAIM = timedelta(seconds=30)
 # Back-off for temporary failures: 30 s, 1 min, 2 min … capped at 1 h, with jitter.
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
@@ -63,20 +70,58 @@ def claim(session: Session, alert_id: int, now: datetime, worker: str, stale_aft
     result = session.execute(
         update(Alert)
         .where(condition)
-        .values(status="sending", claimed_at=now, claimed_by=worker, attempts=Alert.attempts + 1)
+        .values(status="sending", claimed_at=now, claimed_by=worker, attempts=Alert.attempts + 1,
+                unconfirmed_since=func.coalesce(Alert.unconfirmed_since, now))
         .execution_options(synchronize_session=False)
     )
     session.commit()
     return result.rowcount == 1
 
 
-def release(session: Session, alert_id: int) -> None:
-    """Give a claim back untouched (e.g. a copy whose story is not posted yet). Commits."""
-    session.execute(
+def renew(session: Session, alert_ids: Sequence[int], worker: str, now: datetime) -> int:
+    """Extend this worker's claims (a post still in flight). Commits."""
+    result = session.execute(
         update(Alert)
-        .where(Alert.id == alert_id, Alert.status == "sending")
-        .values(status="pending", claimed_at=None, claimed_by=None, attempts=Alert.attempts - 1)
+        .where(Alert.id.in_(list(alert_ids)), Alert.status == "sending", Alert.claimed_by == worker)
+        .values(claimed_at=now)
+        .execution_options(synchronize_session=False)
     )
+    session.commit()
+    return result.rowcount
+
+
+def recover(session: Session, now: datetime, alive: Callable[[str], bool],
+            stale_after: timedelta = STALE_CLAIM) -> list[int]:
+    """Hand back claims of workers that are gone (dead process, or lease not renewed). Commits.
+
+    The rows go back to pending, due now, still ``unconfirmed_since``: their next claim
+    looks for them in Slack before posting.
+    """
+    rows = session.execute(select(Alert.id, Alert.claimed_by, Alert.claimed_at).where(Alert.status == "sending")).all()
+    gone = [i for i, worker, at in rows
+            if at is None or at < now - stale_after or not alive(worker or "")]
+    if gone:
+        session.execute(
+            update(Alert)
+            .where(Alert.id.in_(gone), Alert.status == "sending")
+            .values(status="pending", claimed_at=None, claimed_by=None, next_attempt_at=None,
+                    unconfirmed_since=func.coalesce(Alert.unconfirmed_since, now),
+                    last_error="its dispatcher stopped before Slack confirmed the post; "
+                               "Slack's history is checked before posting again")
+            .execution_options(synchronize_session=False)
+        )
+    session.commit()
+    return gone
+
+def release(session: Session, alert_id: int, *, not_posted_since: datetime | None = None) -> None:
+    """Give a claim back untouched (a copy whose story is not posted yet, a run stopping). Commits.
+
+    ``not_posted_since``: the claim's time, when nothing was posted under it.
+    """
+    statement = update(Alert).where(Alert.id == alert_id, Alert.status == "sending")
+    if not_posted_since is not None:
+        session.execute(statement.where(Alert.unconfirmed_since >= not_posted_since).values(unconfirmed_since=None))
+    session.execute(statement.values(status="pending", claimed_at=None, claimed_by=None, attempts=Alert.attempts - 1))
     session.commit()
 
 
@@ -94,7 +139,7 @@ def mark_sent(
         update(Alert)
         .where(Alert.id.in_(list(alert_ids)))
         .values(status="sent", sent_at=now, slack_channel_id=channel_id, slack_ts=ts, thread_ts=thread_ts,
-                last_error=None, next_attempt_at=None)
+                last_error=None, next_attempt_at=None, claimed_at=None, claimed_by=None, unconfirmed_since=None)
     )
     session.commit()
 
@@ -106,14 +151,20 @@ def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
     return ceiling * (0.5 + 0.5 * (rng or random).random())
 
 
-def mark_retry(session: Session, alert_ids: Sequence[int], next_attempt_at: datetime, error: str) -> None:
-    """Back to pending, not before ``next_attempt_at``. Commits."""
-    session.execute(
-        update(Alert)
-        .where(Alert.id.in_(list(alert_ids)))
-        .values(status="pending", next_attempt_at=next_attempt_at, claimed_at=None, claimed_by=None,
-                last_error=error[:2000])
-    )
+def mark_retry(session: Session, alert_ids: Sequence[int], next_attempt_at: datetime, error: str,
+               *, not_posted_since: datetime | None = None) -> None:
+    """Back to pending, not before ``next_attempt_at``. Commits.
+
+    ``not_posted_since``: Slack certainly did not take the post made by the claim of that
+    time (a 429, a refused connection); if no earlier attempt is in doubt, the row needs
+    no history search next time.
+    """
+    values: dict[str, object] = dict(status="pending", next_attempt_at=next_attempt_at, claimed_at=None,
+                                     claimed_by=None, last_error=error[:2000])
+    statement = update(Alert).where(Alert.id.in_(list(alert_ids)))
+    session.execute(statement.values(**values))
+    if not_posted_since is not None:
+        session.execute(statement.where(Alert.unconfirmed_since >= not_posted_since).values(unconfirmed_since=None))
     session.commit()
 
 
@@ -130,14 +181,14 @@ def block_channel(session: Session, channel: str, error: str, now: datetime) -> 
     """Block a channel (or ``*``: all) and fail its pending alerts; returns how many. Commits."""
     row = session.get(SlackChannel, channel)
     if row is None:
-        session.add(SlackChannel(name=channel, blocked_error=error, blocked_at=now))
+        session.add(SlackChannel(name=channel, blocked_error=error[:200], blocked_at=now))
     else:
-        row.blocked_error, row.blocked_at = error, now
+        row.blocked_error, row.blocked_at = error[:200], now
     statement = update(Alert).where(Alert.status.in_(["pending", "sending"]))
     if channel != ALL_CHANNELS:
         statement = statement.where(Alert.channel == channel)
     result = session.execute(
-        statement.values(status="failed", claimed_at=None, claimed_by=None, last_error=error)
+        statement.values(status="failed", claimed_at=None, claimed_by=None, last_error=error[:2000])
         .execution_options(synchronize_session=False)
     )
     session.commit()
@@ -155,6 +206,11 @@ def remember_channel_id(session: Session, channel: str, channel_id: str | None) 
     else:
         return
     session.commit()
+
+
+def known_channel_id(session: Session, channel: str) -> str | None:
+    """The id Slack gave this configured channel name on an earlier post, if any."""
+    return session.scalar(select(SlackChannel.channel_id).where(SlackChannel.name == channel))
 
 
 def story_alert(session: Session, article_id: int, channel: str) -> Alert | None:

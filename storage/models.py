@@ -179,6 +179,9 @@ class Alert(Base):
     next_attempt_at: Mapped[datetime | None]
     claimed_at: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(200))
+    # When a post of this row may first have reached Slack unconfirmed (no ts recorded):
+    # before posting again the dispatcher looks for it in the channel's history.
+    unconfirmed_since: Mapped[datetime | None]
     slack_channel_id: Mapped[str | None] = mapped_column(String(64))
     slack_ts: Mapped[str | None] = mapped_column(String(64))
     thread_ts: Mapped[str | None] = mapped_column(String(64))

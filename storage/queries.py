@@ -15,6 +15,9 @@ from storage.records import ArticleRecord, MatchRecord, StoredArticle
 from storage.stories import Telling, find_story, remember
 
 STORY_WINDOW = timedelta(days=3)
+# A published date more than this ahead of the clock is a page's mistake (year 9998): stored as unknown,
+# so it is never the "newest" or "freshest" article again.
+FUTURE_SLACK = timedelta(days=1)
 
 
 def insert_for(session: Session, table: type) -> Insert:
@@ -50,6 +53,11 @@ def known_urls(session: Session, canonical_urls: Iterable[str]) -> set[str]:
     return found
 
 
+def plausible_date(published: datetime | None, now: datetime) -> bool:
+    """False for a date more than a day in the future (the article counts as published when first seen)."""
+    return published is None or published <= now + FUTURE_SLACK
+
+
 def store_article(
     session: Session,
     record: ArticleRecord,
@@ -75,7 +83,7 @@ def store_article(
         outlet=record.outlet,
         title=record.title,
         author=record.author,
-        published_at=record.published_at,
+        published_at=record.published_at if plausible_date(record.published_at, now) else None,
         first_seen_at=now,
         language=record.language,
         summary=record.summary,

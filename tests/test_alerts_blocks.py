@@ -115,3 +115,43 @@ def test_only_the_first_terms_are_listed_with_a_count_of_the_rest() -> None:
     body = all_text(story_message(STORY, [hit(terms=terms, snippet="Texto.")]))
     assert f"término{SHOWN_TERMS - 1} (+3)" in body
     assert f"término{SHOWN_TERMS}," not in body and f"término{SHOWN_TERMS + 2}" not in body
+
+
+# -- issue 10, item 17: page text cannot format, hide or break a message ------------------------
+
+
+def test_mrkdwn_markers_from_a_page_do_not_format() -> None:
+    sly = Story(url="https://x.example/a_b*c~d", outlet="*Diario* _Sur_", title="*Urgente*: _todo_ ~falso~ `rm -rf`",
+                author="~Nadie~")
+    message = story_message(sly, [hit(terms=["*negrita*"], snippet="Un *aviso* _falso_ ~tachado~ `código`")])
+    body = all_text(message).replace("https://x.example/a_b*c~d", "")
+    for marked in ("*Urgente*", "_todo_", "~falso~", "`rm -rf`", "*Diario*", "_Sur_", "~Nadie~", "*aviso*",
+                   "_falso_", "~tachado~", "`código`", "*negrita*"):
+        assert marked not in body
+    assert "∗Urgente∗: ＿todo＿ ∼falso∼ ˋrm -rfˋ" in body  # look-alikes: the reader still sees the words
+    assert "<https://x.example/a_b*c~d|" in json.dumps(message.blocks)  # URLs are left as they are
+
+
+def test_a_5000_character_title_is_cut_inside_the_label_not_the_link() -> None:
+    long = Story(url="https://x.example/larga", outlet="O", title="Palabra " * 625)
+    message = story_message(long, [hit()])
+    first = message.blocks[0]["text"]["text"]
+    assert first.startswith("*<https://x.example/larga|Palabra") and first.endswith("…>*")
+    assert len(first) <= SECTION_LIMIT
+    copy = copy_message(long)
+    assert copy.blocks[0]["text"]["text"].endswith("…>")
+
+
+def test_bidi_overrides_and_zero_width_characters_are_dropped() -> None:
+    hidden = "\u202eevil\u202c \u2066iso\u2069 zero\u200bwidth\u200c\u200d\ufeff"
+    message = story_message(Story(url="https://x.example/b", outlet="O\u202e", title=hidden), [hit(snippet=hidden)])
+    body = all_text(message)
+    for char in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u200c\u200d\ufeff":
+        assert char not in body
+    assert "evil iso zerowidth" in body
+
+
+def test_a_date_in_year_9998_is_not_shown() -> None:
+    future = Story(url="https://x.example/f", outlet="Diario", title="T",
+                   published_at=datetime(9998, 1, 1, tzinfo=timezone.utc))
+    assert "9998" not in all_text(story_message(future, [hit()]))

@@ -35,7 +35,7 @@ def test_backlog_listing_and_retry(db_url: str) -> None:
     with SlackStandIn() as slack:
         settings = SlackSettings(token="xoxb", channel="#mon", base_url=slack.url)
         slack.set_error("channel_not_found", channel="#cerrado")
-        slack.fail_next(2, status=503)
+        slack.fail_next(1, status=503)
         deliver_pending(maker, settings, now=T0)
         out = io.StringIO()
         alerts_command(maker, out)

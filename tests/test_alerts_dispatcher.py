@@ -112,7 +112,7 @@ def test_story_is_posted_once_with_its_ts_recorded(db, slack) -> None:
     [message] = slack.messages
     [row] = alerts(db)
     assert row.status == "sent" and row.slack_ts == message["ts"] and row.slack_channel_id == message["channel"]
-    assert row.attempts == 1 and row.sent_at == T0
+    assert row.attempts == 1 and T0 <= row.sent_at < T0 + timedelta(minutes=1)  # stamped when it was sent
     assert "https://www.example.com/uno" in json.dumps(message["blocks"])
     assert slack.calls[0].token == "xoxb-test"
     # A second run owes nothing.
@@ -178,7 +178,7 @@ def test_copy_waits_for_its_story(db, slack) -> None:
     fp = 0x0F0F_0F0F_0F0F_0F0F
     add(db, "a", outlet="AP", fingerprint=fp)
     add(db, "b", outlet="Infobae", fingerprint=fp, now=T0 + timedelta(minutes=1))
-    slack.fail_next(2, status=503)  # the story fails (and its one 5xx retry)
+    slack.fail_next(1, status=503)  # the story fails (a 5xx is not retried in-call: it may have posted)
     first = deliver_pending(db, settings(slack), now=T0 + timedelta(minutes=2))
     assert (first.sent, first.threaded, first.pending) == (0, 0, 2)
     later = deliver_pending(db, settings(slack), now=T0 + timedelta(hours=2))
@@ -200,15 +200,17 @@ def test_429_on_first_posts_then_success(db, slack) -> None:
     assert statuses[:2] == [429, 429] and statuses[2:] == [200, 200, 200]
 
 
-def test_429_beyond_retries_waits_for_retry_after(sqlite_db, slack) -> None:
+def test_429_with_a_long_retry_after_waits_for_a_later_run(sqlite_db, slack) -> None:
     add(sqlite_db, "limited")
-    slack.fail_next(3, status=429, retry_after=0)
+    slack.fail_next(1, status=429, retry_after=120)
     report = deliver_pending(sqlite_db, settings(slack), now=T0)
     assert (report.sent, report.pending) == (0, 1)
     [row] = alerts(sqlite_db)
-    assert row.status == "pending" and row.next_attempt_at > T0 and "rate limited" in row.last_error
+    assert row.status == "pending" and row.next_attempt_at >= T0 + timedelta(seconds=120)
+    assert "rate limited" in row.last_error and row.unconfirmed_since is None  # a 429 posted nothing
     assert deliver_pending(sqlite_db, settings(slack), now=T0 + timedelta(seconds=5)).sent == 0  # not yet due
     assert deliver_pending(sqlite_db, settings(slack), now=T0 + timedelta(hours=1)).sent == 1
+    assert not slack.calls_to("conversations.history")
 
 
 def test_503_for_a_whole_run_then_recovery_delivers_each_once(db, slack) -> None:
@@ -288,17 +290,19 @@ def test_channel_error_blocks_only_that_channel(db, slack) -> None:
 
 
 def test_crash_between_claim_and_send_is_sent_next_run(db, slack) -> None:
+    slack.channel_id(CHANNEL)  # the channel exists in the workspace
     add(db, "crash")
     [row] = alerts(db)
     with db() as session:
         assert outbox.claim(session, row.id, T0, "crashed-worker")
-    # The crashed worker never posts. A fresh claim is not stolen...
-    assert deliver_pending(db, settings(slack), now=T0 + timedelta(minutes=1)).sent == 0
-    # ...but a stale one is.
-    report = deliver_pending(db, settings(slack), now=T0 + outbox.STALE_CLAIM + timedelta(minutes=1), worker="w2")
-    assert report.sent == 1 and len(slack.messages) == 1
+    # The crashed worker never posts. A claim within its lease is not stolen...
+    assert deliver_pending(db, settings(slack), now=T0 + timedelta(seconds=5)).sent == 0
+    # ...but one nobody renewed is: Slack's history is searched first (nothing there), then it is posted.
+    report = deliver_pending(db, settings(slack), now=T0 + outbox.STALE_CLAIM + timedelta(seconds=5), worker="w2")
+    assert (report.recovered, report.sent) == (1, 1) and len(slack.messages) == 1
+    assert len(slack.calls_to("conversations.history")) == 1
     [row] = alerts(db)
-    assert row.claimed_by == "w2" and row.attempts == 2
+    assert row.status == "sent" and row.attempts == 2 and row.unconfirmed_since is None
 
 
 def test_two_dispatchers_never_claim_the_same_row(db) -> None:
@@ -357,7 +361,7 @@ def test_webhook_mode_lists_copies_in_a_later_message(db, slack) -> None:
 def test_webhook_errors(sqlite_db, slack) -> None:
     add(sqlite_db, "h1")
     hook = SlackSettings(token=None, channel=CHANNEL, webhook_url=slack.webhook_url)
-    slack.fail_next(2, status=503)
+    slack.fail_next(1, status=503)
     assert deliver_pending(sqlite_db, hook, now=T0).pending == 1
     slack.set_error("no_service")
     report = deliver_pending(sqlite_db, hook, now=T0 + timedelta(hours=1))

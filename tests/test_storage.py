@@ -159,3 +159,27 @@ def test_an_edited_copy_with_a_far_fingerprint_still_joins_its_story(db_url: str
         other = store_article(session, record("https://c.mx/w", fingerprint=near_first, text=unrelated), [match()], alert=True, default_channel="#s")
     assert copy.story_id == first.id
     assert other.story_id == other.id
+
+
+def test_a_published_date_far_in_the_future_is_stored_as_unknown(db_url: str) -> None:
+    """Issue 10, item 17: a feed saying year 9998 does not make an article the freshest forever."""
+    from datetime import datetime, timezone
+
+    from storage.db import open_database as _open
+    from storage.models import Article as _Article
+    from storage.queries import store_article as _store
+    from storage.records import ArticleRecord as _Record
+
+    engine, maker = _open(db_url)
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+    dates = {"lejana": datetime(9998, 1, 1, tzinfo=timezone.utc), "mañana": datetime(2026, 12, 1, 20, 0, tzinfo=timezone.utc)}
+    with maker.begin() as session:
+        for slug, published in dates.items():
+            url = f"https://x.example/{slug}"
+            _store(session, _Record(canonical_url=url, url=url, outlet="X", source_name=None, title=slug, author=None,
+                                    published_at=published, language="es", text="t", status="unmatched"),
+                   [], alert=False, default_channel="#c", now=now)
+    with maker() as session:
+        stored = {a.title: a.published_at for a in session.query(_Article)}
+    assert stored == {"lejana": None, "mañana": dates["mañana"]}  # within a day ahead: a time zone slip, kept
+    engine.dispose()

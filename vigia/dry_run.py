@@ -17,10 +17,12 @@ from typing import Any, TextIO
 from alerts.client import Posted
 from vigia.slack_standin import render_message
 
+
 class PrintingSender:
     """A dispatcher ``Sender`` that writes each message to a stream instead of Slack."""
 
     threads = True
+    history = False  # nothing was posted, so there is nothing to look for in a channel
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
@@ -29,7 +31,14 @@ class PrintingSender:
         self._epoch = int(time.time())
         self._titles: dict[str, str] = {}  # ts -> first line, to name a reply's parent
 
-    def post(self, channel: str, text: str, blocks: list[dict[str, Any]], thread_ts: str | None = None) -> Posted:
+    def post(
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]],
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Posted:
         with self._lock:
             self._counter += 1
             ts = f"{self._epoch}.{self._counter:06d}"
@@ -51,6 +60,9 @@ class PrintingSender:
         with self._lock:
             title = self._titles.get(ts, ts)
             self._write(f"    ✎ «{title}» edited: {_also_in(blocks) or 'new text'}\n")
+
+    def find(self, channel: str, key: str, oldest: float, thread_ts: str | None = None) -> Posted | None:
+        return None
 
     def _write(self, text: str) -> None:
         self.stream.write(text + "\n")

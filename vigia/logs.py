@@ -11,20 +11,15 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
-FORMATS = ("text", "json")
-REDACTED = "[redacted]"
+from alerts.redact import Redactor
 
-# Slack tokens (bot, user, app, config) and incoming-webhook URLs, whoever configured them.
-_SLACK_SECRET = re.compile(
-    r"\bxox[abposre]-[A-Za-z0-9-]{6,}|\bxapp-[A-Za-z0-9-]{6,}"
-    r"|https://hooks\.slack(?:-gov)?\.com/services/[A-Za-z0-9/_-]+"
-)
+
+FORMATS = ("text", "json")
 # Libraries that narrate their work at INFO (Scrapy's stats, Alembic's migration context,
 # APScheduler's job runs): at any level but DEBUG only their warnings and errors get through.
 # Matched by logger name on the handler, because Scrapy resets its loggers to DEBUG when a
@@ -44,13 +39,14 @@ class SecretRedactor(logging.Filter):
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        # Longest first so a secret containing another is removed whole.
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+        self.redactor = Redactor(secrets)
+
+    @property
+    def secrets(self) -> list[str]:
+        return self.redactor.secrets
 
     def redact(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
-        return _SLACK_SECRET.sub(REDACTED, text)
+        return self.redactor(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self.redact(record.getMessage())
@@ -189,8 +185,7 @@ def add_secrets(secrets: Iterable[str]) -> None:
     for handler in logging.getLogger().handlers:
         for log_filter in handler.filters:
             if isinstance(log_filter, SecretRedactor):
-                known = set(log_filter.secrets) | {s for s in secrets if s and len(s) >= 4}
-                log_filter.secrets = sorted(known, key=len, reverse=True)
+                log_filter.redactor.add(secrets)
 
 
 def current_format() -> str:

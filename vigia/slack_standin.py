@@ -3,15 +3,23 @@
 Tests and ``vigia demo`` point ``slack_sdk.WebClient(base_url=standin.url)`` (or a
 ``WebhookClient`` at ``standin.webhook_url``) at it. It records every call, keeps the
 messages as Slack would (top-level posts, thread replies, edits), and can misbehave on
-demand the ways the real service does: 429 with Retry-After, 5xx, API errors such as
-``invalid_auth`` or a per-channel ``channel_not_found``, and dropped or refused connections.
-With a ``printer`` it renders each message as plain text, thread replies indented.
+demand the ways the real service does: 429 with Retry-After (on cue, or by enforcing a
+per-channel rate), 5xx, a 200 with an HTML page, API errors such as ``invalid_auth`` or a
+per-channel ``channel_not_found``, ``cannot_reply_to_message`` under a given message,
+slow answers (the message taken before or after the wait), an ``ok`` without ``ts``, and
+dropped or refused connections. Messages keep their ``metadata``, and
+``conversations.history`` / ``conversations.replies`` page through them as Slack does
+(newest first, ``oldest``/``latest`` exclusive unless ``inclusive``, cursors, metadata only
+with ``include_all_metadata``). With a ``printer`` it renders each message as plain text,
+thread replies indented.
 
 Only the standard library is used, so nothing here needs a network or a Slack workspace.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 import threading
@@ -52,6 +60,14 @@ class Fault:
     status: int
     retry_after: int | None = None
     error: str | None = None
+    body: str | None = None  # a raw body instead of Slack's JSON (a proxy's HTML page)
+
+
+@dataclass
+class Slowness:
+    seconds: float
+    accept: str  # "before": the message is taken, then the answer waits; "after": wait, then take it
+    methods: tuple[str, ...]
 
 
 @dataclass
@@ -65,6 +81,12 @@ class _State:
     channels: dict[str, str] = field(default_factory=dict)  # name -> id
     down: bool = False
     counter: int = 0
+    slow: Slowness | None = None
+    omit_ts: int = 0  # the next n posts are taken but answered without ts
+    no_replies: set[str] = field(default_factory=set)  # ts of messages that cannot take replies
+    rate: tuple[float, int, int] | None = None  # (messages per second, burst, Retry-After) per channel
+    buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+    rate_limited: int = 0  # 429s answered by the enforced rate
 
 
 class SlackStandIn:
@@ -177,6 +199,12 @@ class SlackStandIn:
             channels = self._state.channels
             self._state = _State(channels=channels, counter=self._state.counter)
 
+    @property
+    def rate_limited(self) -> int:
+        """How many posts the enforced rate (``enforce_rate``) answered with 429."""
+        with self._lock:
+            return self._state.rate_limited
+
     # -- misbehaviour ----------------------------------------------------------------
 
     def fail_next(self, n: int = 1, status: int = 429, retry_after: int | None = 1, error: str | None = None) -> None:
@@ -184,6 +212,41 @@ class SlackStandIn:
         with self._lock:
             for _ in range(n):
                 self._state.faults.append(Fault(status, retry_after if status == 429 else None, error))
+
+    def fail_next_with_body(self, body: str, status: int = 200, n: int = 1) -> None:
+        """The next ``n`` requests get this raw body (e.g. a proxy's HTML page with a 200)."""
+        with self._lock:
+            for _ in range(n):
+                self._state.faults.append(Fault(status, body=body))
+
+    def slow_down(self, seconds: float | None, *, accept: str = "before",
+                  methods: tuple[str, ...] = ("chat.postMessage",)) -> None:
+        """Answer ``methods`` after ``seconds``; ``accept="after"`` takes the message only then.
+
+        ``accept="before"`` is a slow answer (the post is in the channel at once); with a
+        wait past the client's timeout and ``"after"``, the client gives up and Slack then
+        takes the message anyway. ``None`` ends it.
+        """
+        if accept not in ("before", "after"):
+            raise ValueError("accept is 'before' or 'after'")
+        with self._lock:
+            self._state.slow = Slowness(seconds, accept, methods) if seconds else None
+
+    def omit_ts_next(self, n: int = 1) -> None:
+        """The next ``n`` posts are taken, but the answer carries no ``ts``."""
+        with self._lock:
+            self._state.omit_ts += n
+
+    def refuse_replies(self, ts: str) -> None:
+        """Replies under the message ``ts`` get ``cannot_reply_to_message``."""
+        with self._lock:
+            self._state.no_replies.add(ts)
+
+    def enforce_rate(self, per_second: float | None = 1.0, burst: int = 1, retry_after: int = 1) -> None:
+        """429 (with Retry-After) for posts beyond ``per_second`` per channel, as Slack limits them."""
+        with self._lock:
+            self._state.rate = (per_second, burst, retry_after) if per_second else None
+            self._state.buckets.clear()
 
     def set_error(self, error: str | None, channel: str | None = None) -> None:
         """Answer every API call (or every call naming ``channel``) with ``{"ok": false, "error": ...}``.
@@ -249,10 +312,18 @@ class SlackStandIn:
         webhook = path.startswith("/services/")
         method = "webhook" if webhook else path.rsplit("/", 1)[-1]
         with self._lock:
+            slow = self._state.slow
             call = Call(method=method, payload=payload, headers=headers, token=token)
             self._state.calls.append(call)
+        wait = slow.seconds if slow is not None and method in slow.methods else 0.0
+        if wait and slow is not None and slow.accept == "after":
+            time.sleep(wait)
+            wait = 0.0
+        with self._lock:
             status, extra, body = self._answer(call, webhook)
             call.status, call.response = status, body
+        if wait:
+            time.sleep(wait)
         return status, extra, body
 
     def _answer(self, call: Call, webhook: bool) -> tuple[int, dict[str, str], Any]:
@@ -260,6 +331,8 @@ class SlackStandIn:
         if state.faults:
             fault = state.faults.pop(0)
             extra = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            if fault.body is not None:
+                return fault.status, {"Content-Type": "text/html; charset=utf-8"}, fault.body
             error = fault.error or ("ratelimited" if fault.status == 429 else "service_unavailable")
             return fault.status, extra, (error if webhook else {"ok": False, "error": error})
         if webhook:
@@ -278,7 +351,23 @@ class SlackStandIn:
         handler = getattr(self, "_api_" + call.method.replace(".", "_"), None)
         if handler is None:
             return 200, {}, {"ok": False, "error": "unknown_method"}
+        if call.method == "chat.postMessage" and channel and state.rate and not self._within_rate(self._channel_id(str(channel))):
+            state.rate_limited += 1
+            return 429, {"Retry-After": str(state.rate[2])}, {"ok": False, "error": "ratelimited"}
         return 200, {}, handler(call.payload)
+
+    def _within_rate(self, channel_id: str) -> bool:
+        if self._state.rate is None:
+            return True
+        per_second, burst, _ = self._state.rate
+        now = time.monotonic()
+        tokens, then = self._state.buckets.get(channel_id, (float(burst), now))
+        tokens = min(float(burst), tokens + (now - then) * per_second)
+        if tokens < 1:
+            self._state.buckets[channel_id] = (tokens, now)
+            return False
+        self._state.buckets[channel_id] = (tokens - 1, now)
+        return True
 
     def _api_auth_test(self, payload: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": "https://standin.slack.invalid/", "team": "Vigía", "user": "vigia",
@@ -293,10 +382,17 @@ class SlackStandIn:
         blocks = _blocks(payload.get("blocks"))
         if blocks is None or len(blocks) > 50:
             return {"ok": False, "error": "invalid_blocks"}
+        metadata = _metadata(payload.get("metadata"))
+        if metadata is False:
+            return {"ok": False, "error": "invalid_metadata_format"}
         channel_id = self._channel_id(str(channel))
         thread_ts = payload.get("thread_ts")
-        if thread_ts and not self._find(channel_id, str(thread_ts)):
-            return {"ok": False, "error": "thread_not_found"}
+        if thread_ts:
+            parent = self._find(channel_id, str(thread_ts))
+            if parent is None:
+                return {"ok": False, "error": "thread_not_found"}
+            if str(thread_ts) in self._state.no_replies:
+                return {"ok": False, "error": "cannot_reply_to_message"}
         ts = self._next_ts()
         message = {
             "channel": channel_id,
@@ -307,11 +403,63 @@ class SlackStandIn:
             "thread_ts": str(thread_ts) if thread_ts else None,
             "unfurl_links": payload.get("unfurl_links"),
             "edited": False,
+            "metadata": metadata,
         }
         self._state.messages.append(message)
         self._print(message)
+        if self._state.omit_ts:
+            self._state.omit_ts -= 1
+            return {"ok": True, "channel": channel_id}
         return {"ok": True, "channel": channel_id, "ts": ts,
-                "message": {"type": "message", "text": message["text"], "ts": ts, "blocks": blocks}}
+                "message": {"type": "message", "text": message["text"], "ts": ts, "blocks": blocks,
+                            **({"metadata": metadata} if metadata else {})}}
+
+    def _api_conversations_history(self, payload: dict[str, Any]) -> dict[str, Any]:
+        channel_id = str(payload.get("channel") or "")
+        if channel_id not in self._state.channels.values():
+            return {"ok": False, "error": "channel_not_found"}  # ids only, as Slack wants
+        found = [m for m in self._state.messages if m["channel"] == channel_id and not m.get("thread_ts")]
+        return self._page(list(reversed(found)), payload)
+
+    def _api_conversations_replies(self, payload: dict[str, Any]) -> dict[str, Any]:
+        channel_id = str(payload.get("channel") or "")
+        if channel_id not in self._state.channels.values():
+            return {"ok": False, "error": "channel_not_found"}
+        parent = self._find(channel_id, str(payload.get("ts") or ""))
+        if parent is None:
+            return {"ok": False, "error": "thread_not_found"}
+        replies = [m for m in self._state.messages if m["channel"] == channel_id and m.get("thread_ts") == parent["ts"]]
+        return self._page([parent, *replies], payload)
+
+    def _page(self, messages: list[dict[str, Any]], payload: dict[str, Any]) -> dict[str, Any]:
+        """One page of a message list, Slack's way: oldest/latest bounds, limit, an opaque cursor."""
+        inclusive = _truthy(payload.get("inclusive"))
+        try:
+            oldest = float(payload.get("oldest") or 0)
+            latest = float(payload["latest"]) if payload.get("latest") else float("inf")
+            limit = min(max(int(payload.get("limit") or 100), 1), 999)
+            start = int(base64.b64decode(str(payload["cursor"])).decode().split(":")[1]) if payload.get("cursor") else 0
+        except (ValueError, IndexError, TypeError, binascii.Error):
+            return {"ok": False, "error": "invalid_arguments"}
+        if inclusive:
+            within = [m for m in messages if oldest <= float(m["ts"]) <= latest]
+        else:
+            within = [m for m in messages if oldest < float(m["ts"]) < latest]
+        page = within[start : start + limit]
+        more = start + limit < len(within)
+        metadata = _truthy(payload.get("include_all_metadata"))
+        shown = []
+        for message in page:
+            item = {"type": "message", "user": "U00000000", "bot_id": "B00000000", "text": message["text"],
+                    "ts": message["ts"], "blocks": message["blocks"]}
+            if message.get("thread_ts"):
+                item["thread_ts"] = message["thread_ts"]
+            if metadata and message.get("metadata"):
+                item["metadata"] = message["metadata"]
+            shown.append(item)
+        cursor = base64.b64encode(f"next_ts:{start + limit}".encode()).decode() if more else ""
+        return {"ok": True, "messages": shown, "has_more": more, "pin_count": 0,
+                "response_metadata": {"next_cursor": cursor}}
 
     def _api_chat_update(self, payload: dict[str, Any]) -> dict[str, Any]:
         channel_id = self._channel_id(str(payload.get("channel") or ""))
@@ -421,13 +569,37 @@ class _Handler(BaseHTTPRequestHandler):
             data, kind = body.encode("utf-8"), "text/plain; charset=utf-8"
         else:
             data, kind = json.dumps(body).encode("utf-8"), "application/json; charset=utf-8"
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in extra.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        kind = extra.pop("Content-Type", kind)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in extra.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up waiting (a slow answer)
+
+
+def _metadata(value: Any) -> dict[str, Any] | None | bool:
+    """Message metadata as Slack takes it (object or JSON string); False when malformed."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return False
+    if not isinstance(value, dict) or not isinstance(value.get("event_type"), str):
+        return False
+    if not isinstance(value.get("event_payload"), dict):
+        return False
+    return {"event_type": value["event_type"], "event_payload": value["event_payload"]}
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).lower() in ("1", "true")
 
 
 def _public(message: dict[str, Any]) -> dict[str, Any]:

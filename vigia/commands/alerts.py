@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts import outbox
+from alerts.redact import redact
 from storage.models import SlackChannel
 from vigia.errors import ExitStatus
 
@@ -36,7 +37,7 @@ def alerts_command(sessionmaker: sessionmaker[Session], out: TextIO, retry: bool
         print("blocked channels:", file=out)
         for channel in blocked:
             name = "(every channel: the token)" if channel.name == outbox.ALL_CHANNELS else channel.name
-            print(f"  {name}  {channel.blocked_error}  since {_when(channel.blocked_at)}", file=out)
+            print(f"  {name}  {redact(channel.blocked_error or '')}  since {_when(channel.blocked_at)}", file=out)
         print("  fix the token or the channel (invite the bot), then run `vigia alerts retry`", file=out)
     if not rows:
         print("no pending or failed alerts", file=out)
@@ -55,7 +56,7 @@ def alerts_command(sessionmaker: sessionmaker[Session], out: TextIO, retry: bool
             file=out,
         )
         if alert.last_error:
-            print(f"{'':>6}  {'':<8} {'':<6} {'':<24} {'':>5}  {'':<16}  ↳ {_short(alert.last_error, 100)}", file=out)
+            print(f"{'':>6}  {'':<8} {'':<6} {'':<24} {'':>5}  {'':<16}  ↳ {_short(redact(alert.last_error), 100)}", file=out)
     return ExitStatus.SUCCESS
 
 

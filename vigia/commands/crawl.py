@@ -9,6 +9,7 @@ from typing import TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from alerts.redact import Redactor
 from crawler.spec import CrawlProgress, CrawlReport
 from vigia.config import Config
 from vigia.crawl import crawl_once, deliver
@@ -38,6 +39,7 @@ def crawl_command(
         delivery = _deliver(config, out if dry_run else None) if deliver else None
     except SQLAlchemyError as exc:  # the crawl's summary still matters when the outbox cannot be read
         delivery, delivery_error = None, str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    out = _Redacting(out, Redactor([config.slack.token, config.slack.webhook_url]))  # type: ignore[assignment]
     print_summary(report, delivery, out, dry_run=dry_run)
     if delivery_error:
         print(f"  alerts not delivered: database error: {delivery_error}", file=out)
@@ -57,6 +59,19 @@ def _deliver(config: Config, printer: TextIO | None):  # type: ignore[no-untyped
     from vigia.dry_run import PrintingSender
 
     return deliver(config, PrintingSender(printer))
+
+
+class _Redacting:
+    """A text stream that removes the Slack token and webhook URL from whatever is printed."""
+
+    def __init__(self, stream: TextIO, redact: Redactor) -> None:
+        self.stream, self.redact = stream, redact
+
+    def write(self, text: str) -> int:
+        return self.stream.write(self.redact(text))
+
+    def flush(self) -> None:
+        self.stream.flush()
 
 
 class ProgressLine:
@@ -84,7 +99,7 @@ class ProgressLine:
             self.stream.flush()
 
 
-def print_summary(report: CrawlReport, delivery, out: TextIO, *, dry_run: bool = False) -> None:  # type: ignore[no-untyped-def]
+def print_summary(report: CrawlReport, delivery, out: TextIO | _Redacting, *, dry_run: bool = False) -> None:  # type: ignore[no-untyped-def]
     ok = sum(1 for s in report.sources if s.ok)
     unchanged = sum(1 for s in report.sources if s.not_modified)
     print(
@@ -99,7 +114,8 @@ def print_summary(report: CrawlReport, delivery, out: TextIO, *, dry_run: bool =
         verb = "printed (dry run: nothing posted)" if dry_run else "sent"
         print(
             f"alerts: {report.alerts_queued} queued, {delivery.sent} {verb}, {delivery.threaded} in threads, "
-            f"{delivery.pending} pending, {delivery.failed} failed",
+            f"{delivery.pending} pending, {delivery.failed} failed"
+            + (f" ({delivery.adopted} found in Slack already, not posted again)" if getattr(delivery, "adopted", 0) else ""),
             file=out,
         )
     else:

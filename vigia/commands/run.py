@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 from collections.abc import Callable
 from typing import TextIO
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.dispatcher import DeliveryReport, deliver_pending
+from alerts.instances import instance_id
 from vigia.config import Config
 from vigia.crawl import load_ruleset, slack_settings
 from vigia.daemon.lifecycle import Daemon
@@ -48,7 +47,7 @@ def delivery_for(sessions: sessionmaker[Session], printer: TextIO | None = None)
 
     With a ``printer`` (``--dry-run``) each message is written there instead of posted.
     """
-    worker = f"vigia-run@{socket.gethostname()}:{os.getpid()}"
+    worker = instance_id("vigia-run")
     sender = PrintingSender(printer) if printer is not None else None
 
     def deliver(config: Config) -> DeliveryReport:

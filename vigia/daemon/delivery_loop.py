@@ -5,6 +5,12 @@ dispatcher. It delivers every ``PERIOD`` seconds (alerts waiting for a retry, Sl
 back from an outage) and at once when a crawl finishes (``poke``). Each delivery runs
 in a daemon thread because slack_sdk and SQLAlchemy block; a daemon thread, not an
 executor, so that a Slack call hanging at shutdown cannot hold the process open.
+
+At shutdown the running delivery goes on until the grace deadline nears; then no new
+post starts (``alerts.dispatcher.SHUTDOWN``) and the one in flight is given what time is
+left. A post still unanswered when the process exits leaves its alert claimed by this
+process; the next start sees the process is gone and looks for the message in Slack's
+history before posting it, so the alert is neither lost nor doubled.
 """
 
 from __future__ import annotations
@@ -16,15 +22,21 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
+from alerts.dispatcher import SHUTDOWN
 from vigia.daemon.metrics import DaemonMetrics
 
 log = logging.getLogger("vigia.daemon.delivery")
 
 PERIOD = 2.0
+# Share of the flush time the running delivery may go on posting before it is told to stop.
+POSTING_SHARE = 0.6
 # A delivery (hundreds of alerts under Slack's rate limits) may take minutes, not hours.
 STUCK_AFTER = 600.0
 
 T = TypeVar("T")
+
+IN_FLIGHT = ("a Slack post was still unanswered at shutdown; its alert stays claimed by this process and "
+             "the next start checks Slack's history before posting it (nothing lost, nothing doubled)")
 
 
 class DeliveryReport(Protocol):
@@ -49,6 +61,7 @@ class DeliveryLoop:
         self._failed = 0  # failed alerts in the outbox at the last delivery (a state, not a delta)
 
     def start(self) -> None:
+        SHUTDOWN.clear()
         self.task = asyncio.create_task(self._run(), name="vigia-delivery")
 
     def poke(self) -> None:
@@ -67,16 +80,25 @@ class DeliveryLoop:
         """Stop the loop, then deliver what is pending one last time, within ``flush_timeout``."""
         self._stopping = True
         self._wake.set()
-        if self.task is not None:
-            try:
-                await asyncio.wait_for(self.task, flush_timeout)
-            except TimeoutError:
-                log.warning("a delivery was still running at shutdown; its alerts stay pending for the next start")
+        deadline = time.monotonic() + flush_timeout
+        if self.task is not None and not await self._finish(self.task, flush_timeout * POSTING_SHARE):
+            SHUTDOWN.set()  # no new post; the one in flight gets the time left
+            if not await self._finish(self.task, deadline - time.monotonic()):
+                log.warning(IN_FLIGHT)
                 return
-        try:
-            await asyncio.wait_for(self.deliver_once(), flush_timeout)
-        except TimeoutError:
-            log.warning("the last delivery did not finish before the grace deadline; alerts stay pending")
+        if SHUTDOWN.is_set():
+            return
+        last = asyncio.ensure_future(self.deliver_once())
+        if not await self._finish(last, (deadline - time.monotonic()) * POSTING_SHARE):
+            SHUTDOWN.set()
+            if not await self._finish(last, deadline - time.monotonic()):
+                log.warning(IN_FLIGHT)
+
+    @staticmethod
+    async def _finish(task: asyncio.Future[None], timeout: float) -> bool:
+        """Wait for ``task`` up to ``timeout`` without cancelling it; True if it is done."""
+        done, _ = await asyncio.wait([task], timeout=max(0.0, timeout))
+        return bool(done)
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -99,7 +121,7 @@ class DeliveryLoop:
         failed_before, self._failed = self._failed, report.failed
         delivered = report.sent + report.threaded + report.updated + report.digests
         # The dispatcher logs each Slack error itself, once; here only what was delivered.
-        if delivered or report.failed != failed_before:
+        if delivered or getattr(report, "recovered", 0) or report.failed != failed_before:
             log.info(
                 "delivered alerts to Slack" if delivered else "nothing delivered to Slack",
                 extra={
@@ -110,6 +132,8 @@ class DeliveryLoop:
                         "digests": report.digests,
                         "pending": report.pending,
                         "failed": report.failed,
+                        # posts found in Slack's history after a crash, instead of posted again
+                        "adopted": getattr(report, "adopted", 0),
                     },
                     "duration": time.monotonic() - started,
                 },
