@@ -61,7 +61,8 @@ def test_tls_to_a_plain_http_port_fails_the_alerts_and_the_crawl_exits_1(tmp_pat
         crawl = vigia("crawl", "--config", str(path))
         assert crawl.returncode == 1, crawl.stdout + crawl.stderr
         assert f"{len(articles)} failed" in crawl.stdout and "0 pending" in crawl.stdout
-        assert "TLS" in crawl.stdout and f"slack.base_url {wrong}" in crawl.stdout
+        # The summary counts the failure; the reason is the one log line on stderr (said once).
+        assert "TLS" in crawl.stderr and f"slack.base_url {wrong}" in crawl.stderr
         backlog = vigia("alerts", "--config", str(path))
         assert f"{len(articles)} failed" in backlog.stdout and "(every channel: the token)" in backlog.stdout
         assert not slack.calls_to("chat.postMessage")
@@ -73,7 +74,7 @@ def test_a_token_echoed_back_never_reaches_the_summary_the_listing_or_the_log(tm
         path = config(tmp_path, news, {"token": "${SLACK_BOT_TOKEN}", "base_url": slack.url})
         slack.fail_next_with_body(f"<html>proxy: bad Authorization: Bearer {TOKEN}</html>", n=5)
         crawl = vigia("crawl", "--config", str(path), "--log-level", "DEBUG")
-        assert crawl.returncode == 1 and "unreadable answer" in crawl.stdout
+        assert crawl.returncode == 1 and "unreadable answer" in crawl.stderr
         backlog = vigia("alerts", "--config", str(path))
         assert "unreadable answer" in backlog.stdout
         for text in (crawl.stdout, crawl.stderr, backlog.stdout):
@@ -87,7 +88,7 @@ def test_a_mistyped_webhook_url_is_a_recorded_error_not_a_traceback(tmp_path: Pa
     crawl = vigia("crawl", "--config", str(path), "--log-format", log_format)
     assert crawl.returncode == 1
     assert "Traceback" not in crawl.stderr and "SlackRequestError" not in crawl.stderr
-    assert "slack.webhook_url is not a usable URL" in crawl.stdout
+    assert "slack.webhook_url is not a usable URL" in crawl.stderr
     backlog = vigia("alerts", "--config", str(path))
     assert f"{len(articles)} failed" in backlog.stdout
     for text in (crawl.stdout, crawl.stderr, backlog.stdout):
