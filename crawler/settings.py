@@ -64,6 +64,9 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "crawler.extensions.ProgressReporter": 500,
     "crawler.extensions.PipelineErrorRecorder": 500,
+    # AUTOTHROTTLE_ENABLED stays the switch; ours also lowers the delay on a 304.
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "crawler.extensions.PoliteAutoThrottle": 0,
 }
 
 # Only the asyncio reactor: pipelines await asyncio futures (the extraction pool).

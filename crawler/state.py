@@ -12,10 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from crawler.poll import PollBook
 from crawler.spec import CrawlProgress, CrawlReport, CrawlSpec, SourceResult, SourceSpec
-from storage.queries import record_source_error, record_source_success
+from storage.models import Source
+from storage.queries import ensure_sources, record_source_error, record_source_success
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +38,7 @@ class CrawlRun:
     validators: dict[str, Validators] = field(default_factory=dict)
     on_progress: Callable[[CrawlProgress], None] | None = None
     results: dict[str, SourceResult] = field(default_factory=dict)
-    scheduled: set[str] = field(default_factory=set)  # canonical URLs requested in this run
+    scheduled: set[str] = field(default_factory=set)  # canonical URLs requested and not yet ended
     fetched: int = 0
     new: int = 0
     matched: int = 0
@@ -51,6 +54,24 @@ class CrawlRun:
         self.sources = {source.name: source for source in self.spec.sources}
         for source in self.spec.sources:
             self.results.setdefault(source.name, SourceResult(name=source.name, ok=True))
+        self.polls = PollBook(self)
+
+    def begin_poll(self, source: SourceSpec, result: SourceResult) -> None:
+        """A poll of ``source`` starts (one at a time per source): its per-source state starts afresh."""
+        self.sources[source.name] = source
+        self.results[source.name] = result
+        self.held_validators.pop(source.name, None)
+        self.failed_articles.pop(source.name, None)
+
+    def load_validators(self, source: SourceSpec) -> None:
+        """Read the source's validators from its row (giving it one if it has none yet) before a poll."""
+        columns = (Source.type, Source.url, Source.etag, Source.last_modified)
+        with self.sessions.begin() as session:
+            row = session.execute(select(*columns).where(Source.name == source.name)).first()
+            if row is None or (row.type, row.url) != (source.type, source.url):
+                ensure_sources(session, [(source.name, source.type, source.url)])
+                row = session.execute(select(*columns).where(Source.name == source.name)).one()
+        self.validators[source.name] = Validators(etag=row.etag, last_modified=row.last_modified)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> CrawlRun:
         return self
@@ -92,20 +113,22 @@ class CrawlRun:
         logger.info("article failed (%s): %s: %s", name, url, error)
 
     def finish(self, reason: str) -> None:
-        """Keep the held validators of sources whose every article was dealt with.
-
-        Only a crawl that finished (not one shut down) counts, and a source with a failed
-        article keeps its old validators so the next crawl reads its listing and retries.
-        """
+        """The crawl ends: polls still open (a shutdown, a timeout) keep their old validators."""
         if reason != "finished":
             logger.info("crawl ended early (%s): listings will be read again next time", reason)
+        self.polls.close(reason)
+
+    def save_validators(self, name: str) -> None:
+        """A poll of ``name`` ended: keep its listing's validators if every article was dealt with.
+
+        A source with a failed article keeps its old validators so the next poll reads its
+        listing and retries.
+        """
+        validators = self.held_validators.pop(name, None)
+        if validators is None or self.failed_articles.get(name) or not self.results[name].ok:
             return
         with self.sessions.begin() as session:
-            for name, validators in self.held_validators.items():
-                if not self.failed_articles.get(name):
-                    record_source_success(
-                        session, name, etag=validators.etag, last_modified=validators.last_modified
-                    )
+            record_source_success(session, name, etag=validators.etag, last_modified=validators.last_modified)
 
     def progress(self, pending: int, finished: bool = False) -> CrawlProgress:
         return CrawlProgress(

@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     alerts_commands.add_parser("retry", parents=[common], help="re-queue failed alerts and unblock channels")
 
     commands.add_parser("sources", parents=[common], help="list each source's health")
+
+    worker = commands.add_parser("worker", parents=[common], help="with crawler.redis_url: a crawl worker taking due listings from Redis")
+    worker.add_argument("--stdio", action="store_true", help=argparse.SUPPRESS)  # the daemon's own worker
     return parser
 
 
@@ -142,6 +145,10 @@ def dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from vigia.commands.sources import sources_command
 
         return sources_command(config, out, err)
+    if args.command == "worker":
+        from vigia.commands.worker import worker_command
+
+        return worker_command(config, out, err, stdio=args.stdio)
     raise AssertionError(f"unhandled command {args.command}")
 
 

@@ -6,15 +6,25 @@ validators; their new articles become page requests, once per canonical URL per 
 and never for an article already stored (unless the spec says refetch).
 One spider for all sources keeps one process pool, one request queue and one
 politeness budget per domain for the whole crawl.
+
+Every listing request starts a poll (``crawler.poll``): a one-off crawl opens one per
+configured source in ``start`` and closes when idle; the long-lived worker opens them as
+jobs arrive from its feed (``take``) and stays open on ``spider_idle`` (raising
+``DontCloseSpider``, as scrapy-redis's RedisSpider does) until the feed closes.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
+from sqlalchemy.exc import SQLAlchemyError
 from twisted.python.failure import Failure
 
 from crawler.canonical_url import canonical_url
@@ -24,31 +34,90 @@ from crawler.failures import describe_failure
 from crawler.feeds import parse_feed
 from crawler.items import ArticleItem, ListedArticle
 from crawler.links import article_links
+from crawler.poll import PollReport
 from crawler.sitemaps import parse_sitemap
+from crawler.spec import SourceSpec
 from crawler.state import CrawlRun
 from storage.queries import known_urls
 
+logger = logging.getLogger(__name__)
+
 HTML_TYPES = (b"text/html", b"application/xhtml", b"text/plain", b"application/xml", b"text/xml")
+
+
+class JobFeed(Protocol):
+    """Where a long-lived crawl's listing jobs come from and its poll reports go (crawler.worker)."""
+
+    open: bool
+
+    def attach(self, spider: NewsSpider) -> None: ...
+
+    def report(self, report: PollReport) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class NewsSpider(scrapy.Spider):
     name = "news"
 
     run: CrawlRun
+    feed: JobFeed | None
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.run = crawler.settings["VIGIA_RUN"]
+        spider.feed = crawler.settings.get("VIGIA_FEED")
+        for handler, signal in (
+            (spider.on_opened, signals.spider_opened),
+            (spider.on_idle, signals.spider_idle),
+            (spider.on_item_scraped, signals.item_scraped),
+            (spider.on_item_failed, signals.item_dropped),
+            (spider.on_item_failed, signals.item_error),
+            (spider.on_request_dropped, signals.request_dropped),
+        ):
+            crawler.signals.connect(handler, signal=signal)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for source in self.run.spec.sources:
-            yield self.listing_request(source.name, source.url, source.type, conditional=True)
+            poll = self.run.polls.open(source)
+            yield self.listing_request(source.name, source.url, source.type, conditional=True, poll=poll.id)
+
+    # Jobs of the long-lived worker --------------------------------------------
+
+    def on_opened(self, spider: Any = None) -> None:
+        if self.feed is not None:
+            self.run.polls.on_report = self.feed.report
+            self.feed.attach(self)
+
+    def on_idle(self, spider: Any = None) -> None:
+        if self.feed is not None and self.feed.open:
+            raise DontCloseSpider
+
+    def take(self, poll_id: str, source: SourceSpec, timeout: float | None = None) -> None:
+        """Poll ``source`` now: read its validators, queue its listing, bound it by ``timeout``."""
+        poll = self.run.polls.open(source, poll_id)
+        try:
+            self.run.load_validators(source)
+        except SQLAlchemyError as exc:
+            self.run.listing_failed(source.name, source.url, f"database error: {type(exc).__name__}: {exc}")
+            self.run.polls.settle(poll.id)
+            return
+        self.crawler.engine.crawl(self.listing_request(source.name, source.url, source.type, conditional=True, poll=poll.id))
+        if timeout:
+            asyncio.get_running_loop().call_later(timeout, self.run.polls.expire, poll.id, timeout)
+
+    def closed(self, reason: str) -> None:
+        self.run.finish(reason)
+        if self.feed is not None:
+            self.feed.close()
 
     # Listings -----------------------------------------------------------------
 
-    def listing_request(self, name: str, url: str, kind: str, *, conditional: bool) -> scrapy.Request:
+    def listing_request(
+        self, name: str, url: str, kind: str, *, conditional: bool, poll: str | None = None
+    ) -> scrapy.Request:
         headers = {}
         if conditional:
             validators = self.run.validators.get(name)
@@ -56,16 +125,39 @@ class NewsSpider(scrapy.Spider):
                 headers["If-None-Match"] = validators.etag
             if validators and validators.last_modified:
                 headers["If-Modified-Since"] = validators.last_modified
-        callback = {"rss": self.parse_feed, "sitemap": self.parse_sitemap, "page": self.parse_section}[kind]
         return scrapy.Request(
             url,
-            callback=callback,
+            callback=self.on_listing,
             errback=self.listing_error,
             headers=headers,
-            meta={"vigia_source": name, "vigia_conditional": conditional, "handle_httpstatus_list": [304]},
+            meta={
+                "vigia_source": name,
+                "vigia_kind": kind,
+                "vigia_poll": poll,
+                "vigia_conditional": conditional,
+                "handle_httpstatus_list": [304],
+            },
             dont_filter=True,
             priority=10,  # listings first: they feed everything else
         )
+
+    def on_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        """Read a listing for its poll, counting the requests it leads to, which the poll then awaits."""
+        meta = response.meta
+        poll_id = meta.get("vigia_poll")
+        if self.run.polls.get(poll_id) is None:
+            return  # its poll timed out meanwhile; a newer poll owns the source's state now
+        parse = {"rss": self.parse_feed, "sitemap": self.parse_sitemap, "page": self.parse_section}[meta["vigia_kind"]]
+        try:
+            for request in parse(response):
+                request.meta["vigia_poll"] = poll_id
+                self.run.polls.add(poll_id)
+                yield request
+        except Exception as exc:  # a database error, a parser bug: the source failed, the crawl goes on
+            logger.exception("reading the listing of %s failed", meta["vigia_source"])
+            self.run.listing_failed(meta["vigia_source"], response.url, f"{type(exc).__name__}: {exc}")
+        finally:
+            self.run.polls.settle(poll_id)
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         yield from self.read_listing(response, lambda: parse_feed(response.body, response.url, _headers(response)))
@@ -114,12 +206,13 @@ class NewsSpider(scrapy.Spider):
             self.run.results[name].items_listed += len(listed)
         yield from self.article_requests(name, listed)
 
-    def closed(self, reason: str) -> None:
-        self.run.finish(reason)
-
     def listing_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
+        poll_id = request.meta.get("vigia_poll")
+        if self.run.polls.get(poll_id) is None:
+            return
         self.run.listing_failed(request.meta["vigia_source"], _first_url(request), describe_failure(failure))
+        self.run.polls.settle(poll_id)
 
     # Articles -----------------------------------------------------------------
 
@@ -145,10 +238,38 @@ class NewsSpider(scrapy.Spider):
                 continue
             yield scrapy.Request(
                 key,
-                callback=self.parse_article,
+                callback=self.on_article,
                 errback=self.article_error,
                 meta={"vigia_source": name, "vigia_outlet": source.outlet, "vigia_key": key, "vigia_listed": entry},
             )
+
+    def on_article(self, response: Response) -> Iterator[ArticleItem]:
+        """An article page; it ends here unless it became an item (whose end the item signals tell)."""
+        became_item = False
+        try:
+            for item in self.parse_article(response):
+                became_item = True
+                yield item
+        except Exception as exc:
+            logger.exception("reading the article %s failed", response.url)
+            self.run.article_failed(response.meta["vigia_source"], response.url, f"{type(exc).__name__}: {exc}")
+        finally:
+            if not became_item:
+                self._article_ended(response.meta, failed=True)
+
+    def on_item_scraped(self, item: Any, response: Response, spider: Any = None) -> None:
+        self._article_ended(response.meta, item=item)
+
+    def on_item_failed(self, item: Any, response: Response, spider: Any = None, **_: Any) -> None:
+        self._article_ended(response.meta, item=item, failed=True)
+
+    def on_request_dropped(self, request: scrapy.Request, spider: Any = None) -> None:
+        # The scheduler refused it (scrapy-redis's shared dupefilter saw it before): nothing to wait for.
+        self._article_ended(request.meta)
+
+    def _article_ended(self, meta: dict[str, Any], *, item: Any = None, failed: bool = False) -> None:
+        self.run.scheduled.discard(meta.get("vigia_key"))
+        self.run.polls.settle(meta.get("vigia_poll"), item=item, failed=failed)
 
     def parse_article(self, response: Response) -> Iterator[ArticleItem]:
         meta = response.meta
@@ -171,6 +292,7 @@ class NewsSpider(scrapy.Spider):
     def article_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         self.run.article_failed(request.meta["vigia_source"], _first_url(request), describe_failure(failure))
+        self._article_ended(request.meta, failed=True)
 
 
 def _first_url(request: scrapy.Request) -> str:
