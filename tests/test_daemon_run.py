@@ -304,14 +304,17 @@ def test_sighup_takes_a_valid_config_and_refuses_an_invalid_one(
     refusal = eventually(lambda: daemon.find(lambda e: "reload refused" in e["message"]), 10, "the reload refused")
     assert "sorces" in refusal["message"] and str(daemon.config) in refusal["message"]
     assert daemon.get("/healthz")[0] == 200
-    # The next crawl to start reads the accepted copy, not the broken file (a crawl already
-    # running when the file changed may finish first, so wait for the one that starts after).
+    crawls = daemon.crawls_done("Diario Prueba")
+    eventually(lambda: daemon.crawls_done("Diario Prueba") > crawls, 20, "a poll with the previous config")
+    # A worker started now (after a crash, say) reads the accepted copy, not the broken file.
+    for pid in daemon.crawl_children():
+        os.kill(pid, signal.SIGKILL)
     eventually(
-        lambda: daemon.find(lambda e: "crawls keep the accepted version" in e["message"]), 30, "a crawl on the accepted copy"
+        lambda: daemon.find(lambda e: "crawls keep the accepted version" in e["message"]), 30, "a worker on the accepted copy"
     )
     crawls = daemon.crawls_done("Diario Prueba")
-    eventually(lambda: daemon.crawls_done("Diario Prueba") > crawls, 20, "a crawl with the previous config")
-    assert daemon.metric("vigia_crawls_total", source="Diario Prueba", outcome="crashed") == 0
+    eventually(lambda: daemon.crawls_done("Diario Prueba") > crawls, 30, "a poll by the restarted worker")
+    assert daemon.metric("vigia_crawls_total", source="Diario Prueba", outcome="unavailable") == 0
 
     with NewsSite() as other_site:
         other = Outlet(other_site)

@@ -27,14 +27,17 @@ def select_sources(config: Config, only: list[str] | None) -> list[SourceConfig]
     return [source for source in config.sources if source.name in only]
 
 
+def source_spec(source: SourceConfig) -> SourceSpec:
+    return SourceSpec(
+        name=source.name, type=source.type, url=source.url, outlet=source.outlet or source.name, link_patterns=source.link_patterns
+    )
+
+
 def crawl_spec(config: Config, sources: list[SourceConfig], ruleset: RuleSet, *, refetch: bool = False) -> CrawlSpec:
     crawler = config.crawler
     return CrawlSpec(
         database_url=config.database.url,
-        sources=[
-            SourceSpec(name=s.name, type=s.type, url=s.url, outlet=s.outlet or s.name, link_patterns=s.link_patterns)
-            for s in sources
-        ],
+        sources=[source_spec(s) for s in sources],
         ruleset=ruleset,
         default_channel=config.slack.channel,
         max_age=config.alerts.max_age,
