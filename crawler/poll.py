@@ -89,6 +89,16 @@ class PollBook:
     def get(self, poll_id: str | None) -> Poll | None:
         return self.polls.get(poll_id) if poll_id is not None else None
 
+    def adopt(self, poll_id: str | None, spec: dict[str, Any] | None) -> Poll | None:
+        """A listing of a poll this process did not open (only a shared book has such polls)."""
+        return None
+
+    def release(self, poll_id: str) -> None:
+        """The poll's listing request is queued (a shared book forgets its scratch state here)."""
+
+    def listing_read(self, poll_id: str | None) -> None:
+        """A listing of the poll has been read (a shared book publishes what it found here)."""
+
     def add(self, poll_id: str | None, requests: int = 1) -> None:
         """A listing of this poll yielded more requests to wait for."""
         poll = self.get(poll_id)

@@ -15,6 +15,7 @@ its work under ``if __name__ == "__main__":`` (console-script entry points alrea
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from scrapy.crawler import AsyncCrawlerProcess
@@ -60,6 +61,8 @@ def run_worker(spec: CrawlSpec, feed: JobFeed) -> None:
         run = CrawlRun(spec=_without_sources(spec), sessions=sessions)
         settings = crawl_settings(spec, run)
         settings.set("VIGIA_FEED", feed, priority="cmdline")
+        if spec.redis_url:
+            settings.setdict(shared_queue_settings(spec.redis_prefix), priority="cmdline")
         process = AsyncCrawlerProcess(settings)
         process.crawl(NewsSpider)
         process.start()
@@ -68,9 +71,19 @@ def run_worker(spec: CrawlSpec, feed: JobFeed) -> None:
 
 
 def _without_sources(spec: CrawlSpec) -> CrawlSpec:
-    from dataclasses import replace
-
     return replace(spec, sources=[])
+
+
+def shared_queue_settings(prefix: str) -> dict[str, Any]:
+    """Workers share one queue and dupefilter that outlive each of them.
+
+    Not flushed when a worker closes (``SCHEDULER_PERSIST``): the queue holds other
+    workers' requests too. Named after the deployment, so two share no keys.
+    """
+    from crawler.redis_feed import RedisKeys
+
+    keys = RedisKeys(prefix)
+    return {"SCHEDULER_PERSIST": True, "SCHEDULER_QUEUE_KEY": keys.requests, "SCHEDULER_DUPEFILTER_KEY": keys.dupefilter}
 
 
 def crawl_settings(spec: CrawlSpec, run: CrawlRun) -> Settings:

@@ -16,6 +16,7 @@ jobs arrive from its feed (``take``) and stays open on ``spider_idle`` (raising
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any, Protocol
@@ -102,8 +103,10 @@ class NewsSpider(scrapy.Spider):
             self.run.load_validators(source)
         except SQLAlchemyError as exc:
             self.run.listing_failed(source.name, source.url, f"database error: {type(exc).__name__}: {exc}")
+            self.run.polls.listing_read(poll.id)
             self.run.polls.settle(poll.id)
             return
+        self.run.polls.release(poll.id)
         self.crawler.engine.crawl(self.listing_request(source.name, source.url, source.type, conditional=True, poll=poll.id))
         if timeout:
             asyncio.get_running_loop().call_later(timeout, self.run.polls.expire, poll.id, timeout)
@@ -134,6 +137,7 @@ class NewsSpider(scrapy.Spider):
                 "vigia_source": name,
                 "vigia_kind": kind,
                 "vigia_poll": poll,
+                "vigia_spec": dataclasses.asdict(self.run.source(name)),  # for a worker that did not take the job
                 "vigia_conditional": conditional,
                 "handle_httpstatus_list": [304],
             },
@@ -145,7 +149,7 @@ class NewsSpider(scrapy.Spider):
         """Read a listing for its poll, counting the requests it leads to, which the poll then awaits."""
         meta = response.meta
         poll_id = meta.get("vigia_poll")
-        if self.run.polls.get(poll_id) is None:
+        if self.run.polls.get(poll_id) is None and self.run.polls.adopt(poll_id, meta.get("vigia_spec")) is None:
             return  # its poll timed out meanwhile; a newer poll owns the source's state now
         parse = {"rss": self.parse_feed, "sitemap": self.parse_sitemap, "page": self.parse_section}[meta["vigia_kind"]]
         try:
@@ -157,6 +161,7 @@ class NewsSpider(scrapy.Spider):
             logger.exception("reading the listing of %s failed", meta["vigia_source"])
             self.run.listing_failed(meta["vigia_source"], response.url, f"{type(exc).__name__}: {exc}")
         finally:
+            self.run.polls.listing_read(poll_id)
             self.run.polls.settle(poll_id)
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
@@ -209,9 +214,10 @@ class NewsSpider(scrapy.Spider):
     def listing_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         poll_id = request.meta.get("vigia_poll")
-        if self.run.polls.get(poll_id) is None:
+        if self.run.polls.get(poll_id) is None and self.run.polls.adopt(poll_id, request.meta.get("vigia_spec")) is None:
             return
         self.run.listing_failed(request.meta["vigia_source"], _first_url(request), describe_failure(failure))
+        self.run.polls.listing_read(poll_id)
         self.run.polls.settle(poll_id)
 
     # Articles -----------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import TextIO
 
 from crawler.run import run_worker
 from vigia.config import Config
-from vigia.crawl import crawl_spec, load_ruleset
+from vigia.crawl import crawl_spec, load_ruleset, redis_prefix
 from vigia.database import open_config_database
 from vigia.errors import ConfigError, ExitStatus
 
@@ -33,7 +33,7 @@ def worker_command(config: Config, out: TextIO, err: TextIO, *, stdio: bool = Fa
             )
         from crawler.redis_feed import RedisFeed
 
-        feed = RedisFeed(config.crawler.redis_url)
+        feed = RedisFeed(config.crawler.redis_url, redis_prefix(config))
     open_config_database(config)  # migrate, and fail with the config's key if unreachable
     run_worker(crawl_spec(config, [], ruleset), feed)
     return ExitStatus.SUCCESS

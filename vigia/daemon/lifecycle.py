@@ -27,13 +27,14 @@ from storage.models import utcnow
 
 from rules import RuleError
 from vigia.config import Config, load_config
-from vigia.crawl import load_ruleset
+from vigia.crawl import load_ruleset, redis_prefix
 from vigia.daemon.config_snapshot import AcceptedConfig, read_config_text
 from vigia.daemon.crawl_job import CrawlJob
 from vigia.daemon.db_probe import DatabaseProbe
 from vigia.daemon.delivery_loop import DeliveryLoop, DeliveryReport, in_daemon_thread
 from vigia.daemon.http_endpoint import HealthEndpoint
 from vigia.daemon.metrics import DaemonMetrics
+from vigia.daemon.redis_jobs import RedisPoller
 from vigia.daemon.schedule import SourceSchedule
 from vigia.daemon.source_state import quarantined_sources, read_state, register_sources
 from vigia.daemon.supervisor import WorkerCommand, WorkerSupervisor
@@ -74,8 +75,15 @@ class Daemon:
         self.stopping = False
         self._stop = asyncio.Event()
 
-    def _poller(self, config: Config, log_format: str, log_level: str) -> WorkerSupervisor:
+    def _poller(self, config: Config, log_format: str, log_level: str) -> WorkerSupervisor | RedisPoller:
         daemon = config.daemon
+        if config.crawler.redis_url:
+            return RedisPoller(
+                config.crawler.redis_url,
+                redis_prefix(config),
+                timeout=daemon.crawl_timeout.total_seconds(),
+                grace=daemon.grace.total_seconds(),
+            )
         return WorkerSupervisor(
             WorkerCommand(config.path, log_format, log_level),
             timeout=daemon.crawl_timeout.total_seconds(),
