@@ -113,7 +113,7 @@ daemon:
 """,
             encoding="utf-8",
         )
-        prefix = redis_prefix(load_config(config))
+        prefix = redis_prefix(load_config(config, environ={"SLACK_BOT_TOKEN": TOKEN}))
         daemon = Daemon(config)
         workers: list[Worker] = []
         try:
@@ -129,6 +129,8 @@ daemon:
             assert daemon.metric("vigia_crawls_total", source="Diario 0", outcome="timeout") == 0
             assert [w.stop() for w in workers] == [0, 0]
             assert daemon.stop() == 0
+            errors = [line for w in workers for line in w.lines if '"level": "error"' in line]
+            assert not errors, errors[:3]
             taken = [w.polls_taken() for w in workers]
             assert all(n > 0 for n in taken), f"polls taken by each worker: {taken}"
             # Each article page was fetched once, by one of the two workers.
