@@ -73,6 +73,7 @@ class Feeds:
 def serve(feeds: Feeds, host: str) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body are two writes: no delayed-ACK stall between them
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
             status, body, content_type, etag = feeds.answer(self.path, self.headers.get("If-None-Match"))

@@ -27,6 +27,11 @@ DOWNLOAD_DELAY = 0
 # callback's output; an article page yields one item, so the default 100 cost 100 tasks
 # a page (~5 ms of CPU) for nothing. Listings yield requests, which are only enqueued.
 CONCURRENT_ITEMS = 4
+# First come, first served: Scrapy's default queues are LIFO (depth-first), under which a
+# long-lived worker's newest polls would keep overtaking older ones. Priorities still
+# put listings before articles.
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 30.0
