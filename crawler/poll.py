@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from crawler.spec import SourceResult, SourceSpec
 
 if TYPE_CHECKING:
@@ -137,8 +139,12 @@ class PollBook:
 
     def _finish(self, poll: Poll) -> None:
         del self.polls[poll.id]
-        self.run.save_validators(poll.source.name)
         result = poll.result
+        try:
+            self.run.save_validators(poll.source.name)
+        except SQLAlchemyError as exc:  # the listing is read again next time: nothing is lost
+            result.ok = False
+            result.error = result.error or f"database error while saving the listing's validators: {exc}"
         if not result.ok:
             outcome = "failed"
         elif result.not_modified:

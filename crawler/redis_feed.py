@@ -33,6 +33,7 @@ from typing import Any
 
 import redis
 import redis.asyncio as aioredis
+from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.poll import COUNTS, Poll, PollBook, PollReport
 from crawler.spec import SourceSpec, SourceResult
@@ -179,10 +180,13 @@ class RedisPollBook(PollBook):
         name = fields.get("source", "")
         ok = fields.get("ok") == "1"
         if ok and fields.get("held") == "1" and not int(fields.get("failed") or 0):
-            with self.run.sessions.begin() as session:
-                record_source_success(
-                    session, name, etag=fields.get("etag") or None, last_modified=fields.get("last_modified") or None
-                )
+            try:
+                with self.run.sessions.begin() as session:
+                    record_source_success(
+                        session, name, etag=fields.get("etag") or None, last_modified=fields.get("last_modified") or None
+                    )
+            except SQLAlchemyError as exc:  # the listing is read again next time: nothing is lost
+                ok, fields["error"] = False, f"database error while saving the listing's validators: {exc}"
         outcome = "failed" if not ok else "not_modified" if fields.get("not_modified") == "1" else "ok"
         self._send(poll_id, fields, outcome, fields.get("error"))
 
@@ -250,7 +254,10 @@ class RedisFeed:
                     await asyncio.sleep(2)
                     continue
                 if found is not None:
-                    self._take(found[1])
+                    try:
+                        self._take(found[1])
+                    except Exception:  # one job gone wrong (the database, say) must not stop the feed
+                        logger.exception("a job could not be started")
         finally:
             await client.aclose()
 

@@ -81,7 +81,10 @@ class PipeFeed:
                     continue
                 if not line:
                     break
-                self.take(line)
+                try:
+                    self.take(line)
+                except Exception:  # one job gone wrong must not stop the feed
+                    logger.exception("a job could not be started")
         finally:
             transport.close()
             self.open = False

@@ -102,7 +102,7 @@ class NewsSpider(scrapy.Spider):
         try:
             self.run.load_validators(source)
         except SQLAlchemyError as exc:
-            self.run.listing_failed(source.name, source.url, f"database error: {type(exc).__name__}: {exc}")
+            self._fail_listing(source.name, source.url, f"database error: {type(exc).__name__}: {exc}")
             self.run.polls.listing_read(poll.id)
             self.run.polls.settle(poll.id)
             return
@@ -159,7 +159,7 @@ class NewsSpider(scrapy.Spider):
                 yield request
         except Exception as exc:  # a database error, a parser bug: the source failed, the crawl goes on
             logger.exception("reading the listing of %s failed", meta["vigia_source"])
-            self.run.listing_failed(meta["vigia_source"], response.url, f"{type(exc).__name__}: {exc}")
+            self._fail_listing(meta["vigia_source"], response.url, f"{type(exc).__name__}: {exc}")
         finally:
             self.run.polls.listing_read(poll_id)
             self.run.polls.settle(poll_id)
@@ -216,9 +216,19 @@ class NewsSpider(scrapy.Spider):
         poll_id = request.meta.get("vigia_poll")
         if self.run.polls.get(poll_id) is None and self.run.polls.adopt(poll_id, request.meta.get("vigia_spec")) is None:
             return
-        self.run.listing_failed(request.meta["vigia_source"], _first_url(request), describe_failure(failure))
+        self._fail_listing(request.meta["vigia_source"], _first_url(request), describe_failure(failure))
         self.run.polls.listing_read(poll_id)
         self.run.polls.settle(poll_id)
+
+    def _fail_listing(self, name: str, url: str, error: str) -> None:
+        """The source failed; with the database down too, the poll's report still says so."""
+        try:
+            self.run.listing_failed(name, url, error)
+        except SQLAlchemyError as exc:
+            result = self.run.results[name]
+            result.ok = False
+            result.error = result.error or error
+            logger.error("could not record the failure of %s: %s", name, exc)
 
     # Articles -----------------------------------------------------------------
 
