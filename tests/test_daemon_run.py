@@ -399,3 +399,23 @@ def test_a_new_story_in_one_of_200_feeds_reaches_slack(tmp_path: Path, slack: Sl
     finally:
         for site in sites:
             site.stop()
+
+
+def test_the_worker_is_recycled_past_its_age_without_losing_a_poll(
+    tmp_path: Path, daemon: Daemon, slack: SlackStandIn, outlet: Outlet
+) -> None:
+    daemon.config.write_text(
+        daemon.config.read_text(encoding="utf-8").replace("  grace:", "  worker_max_age: 3s\n  grace:"), encoding="utf-8"
+    )
+    first, second = ARTICLES[2], ARTICLES[3]
+    outlet.publish(first)
+    daemon.start()
+    eventually(lambda: first.title in titles_in(slack), 30, "the first story in Slack")
+    eventually(lambda: daemon.find(lambda e: "recycling the crawl worker" in e["message"]), 30, "a recycle")
+    started = [e for e in daemon.lines if e["message"] == "crawl worker started"]
+    eventually(lambda: len([e for e in daemon.lines if e["message"] == "crawl worker started"]) > len(started), 30, "a new worker")
+    outlet.publish(second)
+    eventually(lambda: second.title in titles_in(slack), 30, "a story polled by the new worker")
+    assert daemon.metric("vigia_crawls_total", source="Diario Prueba", outcome="crashed") == 0
+    assert daemon.stop() == 0
+    assert sorted(titles_in(slack)) == sorted([first.title, second.title])
