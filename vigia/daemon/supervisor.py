@@ -189,7 +189,12 @@ class WorkerSupervisor:
             if self.stopping:
                 return
             self.restarts += 1
-            pause = 0.0 if lived > QUICK_DEATH or self._planned else min(MAX_RESTART_PAUSE, max(1.0, 2 * (pause or 0.5)))
+            # A worker that keeps dying at start-up (the database is down, say) is not
+            # restarted in a tight loop: 1, 2, 4 … up to 30 s between attempts.
+            if lived > QUICK_DEATH or self._planned:
+                pause = 0.0
+            else:
+                pause = min(MAX_RESTART_PAUSE, 2 * pause if pause else 1.0)
 
     async def _one_life(self) -> float:
         self._drain, self._death, self._planned = None, None, False
