@@ -101,6 +101,9 @@ class PollBook:
     def listing_read(self, poll_id: str | None) -> None:
         """A listing of the poll has been read (a shared book publishes what it found here)."""
 
+    def forget_article(self, url: str) -> None:
+        """An article request failed: a shared dupefilter must let the next poll ask for it again."""
+
     def add(self, poll_id: str | None, requests: int = 1) -> None:
         """A listing of this poll yielded more requests to wait for."""
         poll = self.get(poll_id)

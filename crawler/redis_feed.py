@@ -33,6 +33,8 @@ from typing import Any
 
 import redis
 import redis.asyncio as aioredis
+import scrapy
+from scrapy_redis.dupefilter import RFPDupeFilter
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.poll import COUNTS, Poll, PollBook, PollReport
@@ -103,6 +105,7 @@ class RedisPollBook(PollBook):
         self.client = client
         self.keys = keys
         self.apply = client.register_script(APPLY)
+        self.dupefilter = RFPDupeFilter(client, keys.dupefilter % {"spider": "news"})
 
     def open(self, source: SourceSpec, poll_id: str | None = None) -> Poll:
         poll = super().open(source, poll_id)
@@ -119,6 +122,12 @@ class RedisPollBook(PollBook):
         self.run.begin_poll(poll.source, poll.result)
         self.polls[poll_id] = poll
         return poll
+
+    def forget_article(self, url: str) -> None:
+        # scrapy-redis's filter would refuse this URL forever; stored articles are filtered by
+        # known_urls before any request, so only failed ones need taking out.
+        fingerprint = self.dupefilter.request_fingerprint(scrapy.Request(url))
+        self.client.srem(self.dupefilter.key, fingerprint)
 
     def release(self, poll_id: str) -> None:
         self.polls.pop(poll_id, None)

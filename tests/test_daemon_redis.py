@@ -82,12 +82,14 @@ def redis_client():  # type: ignore[no-untyped-def]
 
 def test_two_workers_and_the_scheduler_share_the_polls_with_no_duplicate(tmp_path: Path, redis_client) -> None:  # type: ignore[no-untyped-def]
     stories = ARTICLES[:4]
+    late = ARTICLES[4]  # its page fails at first: the shared dupefilter must not keep it out later
     with NewsSite() as site, SlackStandIn(token=TOKEN) as slack:
         for article in stories:
             site.add(article.path, article_page(article))
+        site.add_status(late.path, 404)
         # Every story is listed by two feeds: stored once, alerted once, whichever worker fetches it.
         for i in range(FEEDS):
-            listed = [stories[i % len(stories)], stories[(i + 1) % len(stories)]]
+            listed = [stories[i % len(stories)], stories[(i + 1) % len(stories)]] + ([late] if i == 0 else [])
             content_type, body = feed("rss", f"Diario {i}", site.base_url, listed)
             site.add(f"/feed-{i}.xml", body, content_type=content_type)
         sources = "\n".join(f'  - {{name: "Diario {i}", type: rss, url: "{site.url(f"/feed-{i}.xml")}"}}' for i in range(FEEDS))
@@ -126,6 +128,9 @@ daemon:
                 lambda: sum(daemon.crawls_done(f"Diario {i}") for i in range(FEEDS)) >= polled + 3 * FEEDS, 30, "more polls"
             )
             assert sorted(titles_in(slack)) == sorted(a.title for a in stories)
+            site.add(late.path, article_page(late))  # the page is back
+            eventually(lambda: late.title in titles_in(slack), 30, "the once-failed story in Slack")
+            assert sorted(titles_in(slack)) == sorted(a.title for a in [*stories, late])
             assert daemon.metric("vigia_crawls_total", source="Diario 0", outcome="timeout") == 0
             assert [w.stop() for w in workers] == [0, 0]
             assert daemon.stop() == 0

@@ -284,7 +284,10 @@ class NewsSpider(scrapy.Spider):
         self._article_ended(request.meta)
 
     def _article_ended(self, meta: dict[str, Any], *, item: Any = None, failed: bool = False) -> None:
-        self.run.scheduled.discard(meta.get("vigia_key"))
+        key = meta.get("vigia_key")
+        self.run.scheduled.discard(key)
+        if failed and key:
+            self.run.polls.forget_article(key)
         self.run.polls.settle(meta.get("vigia_poll"), item=item, failed=failed)
 
     def parse_article(self, response: Response) -> Iterator[ArticleItem]:
