@@ -48,6 +48,7 @@ class Feeds:
         self.lock = threading.Lock()
         self.bodies: dict[str, tuple[bytes, str, str]] = {}  # path -> (body, content type, etag)
         self.counting = False
+        self.seen: set[str] = set()  # feeds polled at least once
         self.polls = 0
         self.not_modified = 0
 
@@ -64,6 +65,8 @@ class Feeds:
                 return 404, b"not here\n", "text/plain", ""
             body, content_type, etag = found
             unchanged = is_feed and if_none_match == etag
+            if is_feed:
+                self.seen.add(path)
             if is_feed and self.counting:
                 self.polls += 1
                 self.not_modified += unchanged
@@ -170,9 +173,10 @@ def run(n: int, every: float, window: float, hosts: int, servers: dict[str, Thre
     for host in host_names:
         if host not in servers:
             servers[host] = serve(feeds, host)
-    urls = []
+    urls, paths = [], []
     for i in range(n):
         path = f"/feed/{n}-{i}.xml"
+        paths.append(path)
         feeds.put(path, empty_feed(f"feed {i}"), "application/rss+xml")
         urls.append(f"http://{host_names[i % hosts]}:{PORT}{path}")
     article = story()
@@ -187,9 +191,15 @@ def run(n: int, every: float, window: float, hosts: int, servers: dict[str, Thre
             stdout=subprocess.DEVNULL,
             stderr=open(Path(scratch) / "daemon.log", "w"),  # noqa: SIM115 - closed with the directory
         )
+        started = time.monotonic()
         try:
-            # Warm-up: start-up, migrations, the first (200) poll of every feed, robots.txt per host.
-            time.sleep(every * 1.2 + 10)
+            # Warm-up: start-up, migrations, the first (200) poll of every feed, robots.txt per host;
+            # then half an interval more, so the window starts in the steady state.
+            warm_until = time.monotonic() + 10 * every
+            while len(feeds.seen & set(paths)) < n and time.monotonic() < warm_until:
+                time.sleep(0.5)
+            warm_up = time.monotonic() - started
+            time.sleep(every / 2)
             feeds.counting, feeds.polls, feeds.not_modified = True, 0, 0
             cpu0, (busy0, total0), t0 = tree_cpu(daemon.pid), machine_busy(), time.monotonic()
             roles0 = cpu_by_role(daemon.pid)
@@ -221,7 +231,7 @@ def run(n: int, every: float, window: float, hosts: int, servers: dict[str, Thre
     cpu = cpu1 - cpu0
     cores = os.cpu_count() or 1
     polls = feeds.polls
-    print(f"N={n} feeds on {hosts} hosts, every {every:g}s, window {span:.0f}s")
+    print(f"N={n} feeds on {hosts} hosts, every {every:g}s, window {span:.0f}s (every feed first polled {warm_up:.0f}s after start)")
     print(f"  polls answered: {polls} of {due:.0f} due ({100 * polls / due:.1f}%), {feeds.not_modified} answered 304")
     print(
         f"  daemon tree CPU: {cpu:.1f}s = {100 * cpu / (span * cores):.1f}% of the machine's {cores} cores; "
