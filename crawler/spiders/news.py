@@ -157,7 +157,9 @@ class NewsSpider(scrapy.Spider):
                 request.meta["vigia_poll"] = poll_id
                 self.run.polls.add(poll_id)
                 yield request
-        except Exception as exc:  # a database error, a parser bug: the source failed, the crawl goes on
+        except SQLAlchemyError as exc:  # the source failed, the crawl goes on; the listing is read again next time
+            self._fail_listing(meta["vigia_source"], response.url, f"database error: {type(exc).__name__}: {exc}")
+        except Exception as exc:  # a parser bug, say
             logger.exception("reading the listing of %s failed", meta["vigia_source"])
             self._fail_listing(meta["vigia_source"], response.url, f"{type(exc).__name__}: {exc}")
         finally:

@@ -200,14 +200,22 @@ class WorkerSupervisor:
         self._drain, self._death, self._planned = None, None, False
         self._stderr_tail.clear()
         config = self.config_path() if self.config_path else None
-        self.process = await asyncio.create_subprocess_exec(
-            *self.command.argv(config),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,  # Ctrl-C in a terminal reaches the daemon, which decides
-            limit=1 << 20,
-        )
+        try:
+            self.process = await asyncio.create_subprocess_exec(
+                *self.command.argv(config),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,  # Ctrl-C in a terminal reaches the daemon, which decides
+                limit=1 << 20,
+            )
+        except OSError as exc:  # no interpreter, no memory, too many processes: try again later
+            self.process = None
+            log.error("cannot start the crawl worker: %s", exc)
+            while self.queue:
+                job = self.queue.popleft()
+                self._answer(job, PollOutcome(job.name, "unavailable", f"cannot start the crawl worker: {exc}"))
+            return 0.0
         self.started_at = self.last_message = time.monotonic()
         log.info("crawl worker started", extra={"pid": self.process.pid})
         readers = [
