@@ -144,6 +144,8 @@ class PollBook:
         del self.polls[poll.id]
         result = poll.result
         try:
+            if poll.failed_articles:  # one of its requests failed or was refused: read the listing again next time
+                self.run.held_validators.pop(poll.source.name, None)
             self.run.save_validators(poll.source.name)
         except SQLAlchemyError as exc:  # the listing is read again next time: nothing is lost
             result.ok = False

@@ -10,14 +10,18 @@ script) as requests of that poll end. Whichever worker ends the last one saves t
 listing's validators (only when nothing failed) and pushes the report onto
 ``<prefix>:results``, which the daemon reads.
 
-Listing requests bypass scrapy-redis's dupefilter (``dont_filter``: a feed is polled
-again and again, the filter lasts forever); article requests go through it, and one that
-failed is taken out of it again, so the next poll of its listing retries it. Articles
-already stored are not requested at all (``known_urls``).
+Listing requests bypass the shared dupefilter (``dont_filter``: a feed is polled again
+and again). Article requests go through it, but scrapy-redis's own filter lasts forever:
+an article whose worker died mid-fetch would be refused for good. ``ExpiringDupeFilter``
+remembers a request for ``daemon.crawl_timeout`` only, and forgets one that failed at
+once; a poll whose article was refused (another worker has it) keeps its old validators,
+so its listing is read again until the article is stored. Articles already stored are
+not requested at all (``known_urls``).
 
-A worker killed mid-poll loses the requests it had popped; the daemon gives such a poll
-up after ``daemon.crawl_timeout`` and the next poll of the source reads the listing
-again (its validators were not saved), so nothing is lost.
+Every worker keeps a heartbeat key (``<prefix>:worker:<host>:<pid>``, a few seconds'
+expiry). A worker killed mid-poll loses the requests it had popped: the daemon sees its
+key gone and answers the polls it took as crashed, and polls those sources again (their
+validators were not saved, so their listings are read again and nothing is lost).
 """
 
 from __future__ import annotations
@@ -96,21 +100,49 @@ class RedisKeys:
         return f"{self.prefix}:%(spider)s:dupefilter"
 
 
+class ExpiringDupeFilter(RFPDupeFilter):
+    """scrapy-redis's request filter, with one expiring key per request instead of one
+    everlasting set: a request is "seen" for ``VIGIA_DUPEFILTER_TTL`` seconds."""
+
+    def __init__(self, server: redis.Redis, key: str, debug: bool = False, ttl: float = 600.0) -> None:
+        super().__init__(server, key, debug)
+        self.ttl = max(1, int(ttl))
+
+    @classmethod
+    def from_spider(cls, spider: Any) -> ExpiringDupeFilter:
+        base = super().from_spider(spider)
+        return cls(base.server, base.key, base.debug, spider.settings.getfloat("VIGIA_DUPEFILTER_TTL", 600.0))
+
+    def request_seen(self, request: scrapy.Request) -> bool:
+        return not self.server.set(self.entry(self.request_fingerprint(request)), 1, nx=True, ex=self.ttl)
+
+    def forget(self, url: str) -> None:
+        self.server.delete(self.entry(self.request_fingerprint(scrapy.Request(url))))
+
+    def entry(self, fingerprint: str) -> str:
+        return f"{self.key}:{fingerprint}"
+
+    def clear(self) -> None:
+        for entry in self.server.scan_iter(f"{self.key}:*"):
+            self.server.delete(entry)
+
+
 class RedisPollBook(PollBook):
     """Polls whose state is a Redis hash shared by every worker; local ``Poll`` objects are
     only scratch space while this worker reads one of their listings."""
 
-    def __init__(self, run: Any, client: redis.Redis, keys: RedisKeys, on_report: Any = None) -> None:
+    def __init__(self, run: Any, client: redis.Redis, keys: RedisKeys, owner: str, on_report: Any = None) -> None:
         super().__init__(run, on_report)
+        self.owner = owner  # this worker's name: the daemon gives up the polls of a worker gone silent
         self.client = client
         self.keys = keys
         self.apply = client.register_script(APPLY)
-        self.dupefilter = RFPDupeFilter(client, keys.dupefilter % {"spider": "news"})
+        self.dupefilter = ExpiringDupeFilter(client, keys.dupefilter % {"spider": "news"})
 
     def open(self, source: SourceSpec, poll_id: str | None = None) -> Poll:
         poll = super().open(source, poll_id)
         key = self.keys.poll(poll.id)
-        fields = {"pending": 1, "source": source.name, "started": time.time(), "ok": 1}
+        fields = {"pending": 1, "source": source.name, "started": time.time(), "ok": 1, "owner": self.owner}
         self.client.pipeline().hset(key, mapping=fields).expire(key, POLL_TTL).execute()
         return poll
 
@@ -124,10 +156,7 @@ class RedisPollBook(PollBook):
         return poll
 
     def forget_article(self, url: str) -> None:
-        # scrapy-redis's filter would refuse this URL forever; stored articles are filtered by
-        # known_urls before any request, so only failed ones need taking out.
-        fingerprint = self.dupefilter.request_fingerprint(scrapy.Request(url))
-        self.client.srem(self.dupefilter.key, fingerprint)
+        self.dupefilter.forget(url)  # the next poll of its listing may ask for it again
 
     def release(self, poll_id: str) -> None:
         self.polls.pop(poll_id, None)
@@ -231,7 +260,7 @@ class RedisFeed:
 
     def attach(self, spider: Any) -> None:
         self.spider = spider
-        spider.run.polls = RedisPollBook(spider.run, self.client, self.keys)
+        spider.run.polls = RedisPollBook(spider.run, self.client, self.keys, self.name)
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._take_jobs()), loop.create_task(self._beat())]
         logger.info("taking jobs from %s", self.keys.jobs)

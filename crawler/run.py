@@ -83,7 +83,12 @@ def shared_queue_settings(prefix: str) -> dict[str, Any]:
     from crawler.redis_feed import RedisKeys
 
     keys = RedisKeys(prefix)
-    return {"SCHEDULER_PERSIST": True, "SCHEDULER_QUEUE_KEY": keys.requests, "SCHEDULER_DUPEFILTER_KEY": keys.dupefilter}
+    return {
+        "SCHEDULER_PERSIST": True,
+        "SCHEDULER_QUEUE_KEY": keys.requests,
+        "SCHEDULER_DUPEFILTER_KEY": keys.dupefilter,
+        "DUPEFILTER_CLASS": "crawler.redis_feed.ExpiringDupeFilter",
+    }
 
 
 def crawl_settings(spec: CrawlSpec, run: CrawlRun) -> Settings:

@@ -69,6 +69,33 @@ class Worker:
             self.process.wait()
 
 
+def write_config(tmp_path: Path, slack: SlackStandIn, sources: list[tuple[str, str]], crawl_timeout: int = 60) -> Path:
+    listed = "\n".join(f'  - {{name: "{name}", type: rss, url: "{url}"}}' for name, url in sources)
+    config = tmp_path / "vigia.yaml"
+    config.write_text(
+        f"""database:
+  url: sqlite:///{tmp_path / 'vigia.db'}
+slack:
+  token: ${{SLACK_BOT_TOKEN}}
+  base_url: {slack.url}
+sources:
+{listed}
+crawler:
+  autothrottle: false
+  redis_url: {REDIS_URL}
+daemon:
+  every: 1s
+  min_every: 1s
+  max_every: 1s
+  http: 127.0.0.1:0
+  grace: 5s
+  crawl_timeout: {crawl_timeout}s
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
 @pytest.fixture
 def redis_client():  # type: ignore[no-untyped-def]
     client = redis.Redis.from_url(REDIS_URL)
@@ -92,29 +119,7 @@ def test_two_workers_and_the_scheduler_share_the_polls_with_no_duplicate(tmp_pat
             listed = [stories[i % len(stories)], stories[(i + 1) % len(stories)]] + ([late] if i == 0 else [])
             content_type, body = feed("rss", f"Diario {i}", site.base_url, listed)
             site.add(f"/feed-{i}.xml", body, content_type=content_type)
-        sources = "\n".join(f'  - {{name: "Diario {i}", type: rss, url: "{site.url(f"/feed-{i}.xml")}"}}' for i in range(FEEDS))
-        config = tmp_path / "vigia.yaml"
-        config.write_text(
-            f"""database:
-  url: sqlite:///{tmp_path / 'vigia.db'}
-slack:
-  token: ${{SLACK_BOT_TOKEN}}
-  base_url: {slack.url}
-sources:
-{sources}
-crawler:
-  autothrottle: false
-  redis_url: {REDIS_URL}
-daemon:
-  every: 1s
-  min_every: 1s
-  max_every: 1s
-  http: 127.0.0.1:0
-  grace: 5s
-  crawl_timeout: 30s
-""",
-            encoding="utf-8",
-        )
+        config = write_config(tmp_path, slack, [(f"Diario {i}", site.url(f"/feed-{i}.xml")) for i in range(FEEDS)])
         prefix = redis_prefix(load_config(config, environ={"SLACK_BOT_TOKEN": TOKEN}))
         daemon = Daemon(config)
         workers: list[Worker] = []
@@ -141,6 +146,46 @@ daemon:
             # Each article page was fetched once, by one of the two workers.
             for article in stories:
                 assert len([r for r in site.requests if r.path == article.path]) == 1
+        finally:
+            for worker in workers:
+                worker.kill()
+            daemon.kill()
+            for key in redis_client.scan_iter(f"{prefix}:*"):
+                redis_client.delete(key)
+
+
+def test_a_worker_killed_mid_poll_loses_nothing_while_the_other_carries_on(tmp_path: Path, redis_client) -> None:  # type: ignore[no-untyped-def]
+    story = ARTICLES[5]
+    with NewsSite() as site, SlackStandIn(token=TOKEN) as slack:
+        site.add_slow(story.path, 60, article_page(story))  # hangs: the poll is in flight when its worker dies
+        content_type, body = feed("rss", "Diario", site.base_url, [story])
+        site.add("/feed.xml", body, content_type=content_type)
+        # The dead worker's request stays in the shared dupefilter for crawl_timeout: keep it short.
+        config = write_config(tmp_path, slack, [("Diario", site.url("/feed.xml"))], crawl_timeout=8)
+        prefix = redis_prefix(load_config(config, environ={"SLACK_BOT_TOKEN": TOKEN}))
+        daemon = Daemon(config)
+        workers: list[Worker] = []
+        try:
+            daemon.start()
+            workers = [Worker(config), Worker(config)]
+            eventually(lambda: site.fetched(story.path), 60, "a worker to reach the slow page")
+            owners = {redis_client.hget(key, "owner") for key in redis_client.scan_iter(f"{prefix}:poll:*")} - {None}
+            [owner] = owners
+            pid = int(owner.decode().rsplit(":", 1)[1])
+            [victim] = [w for w in workers if w.process.pid == pid]
+            victim.process.kill()
+            victim.process.wait()
+            site.add(story.path, article_page(story))  # the page answers now
+            crash = eventually(lambda: daemon.find(lambda e: e.get("outcome") == "crashed"), 30, "the lost poll given up")
+            assert owner.decode() in crash["message"]
+            eventually(lambda: story.title in titles_in(slack), 30, "the story in Slack, through the other worker")
+            [survivor] = [w for w in workers if w is not victim]
+            polls = daemon.crawls_done("Diario")
+            eventually(lambda: daemon.crawls_done("Diario") >= polls + 2, 30, "the survivor polling on")
+            assert survivor.stop() == 0
+            assert daemon.stop() == 0
+            assert titles_in(slack) == [story.title]
+            assert survivor.polls_taken() > 0
         finally:
             for worker in workers:
                 worker.kill()

@@ -282,8 +282,11 @@ class NewsSpider(scrapy.Spider):
         self._article_ended(response.meta, item=item, failed=True)
 
     def on_request_dropped(self, request: scrapy.Request, spider: Any = None) -> None:
-        # The scheduler refused it (scrapy-redis's shared dupefilter saw it before): nothing to wait for.
-        self._article_ended(request.meta)
+        # The scheduler refused it (the shared dupefilter: another worker has it). Not stored
+        # by this poll, so the poll keeps its old validators and its listing is read again.
+        key = request.meta.get("vigia_key")
+        self.run.scheduled.discard(key)
+        self.run.polls.settle(request.meta.get("vigia_poll"), failed=key is not None)
 
     def _article_ended(self, meta: dict[str, Any], *, item: Any = None, failed: bool = False) -> None:
         key = meta.get("vigia_key")

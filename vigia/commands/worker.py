@@ -35,5 +35,8 @@ def worker_command(config: Config, out: TextIO, err: TextIO, *, stdio: bool = Fa
 
         feed = RedisFeed(config.crawler.redis_url, redis_prefix(config))
     open_config_database(config)  # migrate, and fail with the config's key if unreachable
-    run_worker(crawl_spec(config, [], ruleset), feed)
+    spec = crawl_spec(config, [], ruleset)
+    # A shared dupefilter entry outlives no poll: an article held by a worker that died is asked for again.
+    spec.settings["VIGIA_DUPEFILTER_TTL"] = config.daemon.crawl_timeout.total_seconds()
+    run_worker(spec, feed)
     return ExitStatus.SUCCESS

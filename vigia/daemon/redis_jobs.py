@@ -3,10 +3,11 @@
 The scheduler still decides when each source is due; each due poll becomes a job on the
 deployment's job list, which any worker takes (``crawler.redis_feed`` is the other end),
 and its report comes back on the results list, read here by one blocking loop. The daemon
-runs no crawl worker of its own in this mode. A poll whose report never comes (every
-worker down, or the one holding it killed) is given up after ``daemon.crawl_timeout`` and
-a margin, and counted as a timeout against its source; its next poll reads the listing
-again, since its validators were not saved.
+runs no crawl worker of its own in this mode. A poll taken by a worker whose heartbeat
+key expired (killed, crashed) is answered as crashed and polled again; one whose report
+never comes otherwise is given up after ``daemon.crawl_timeout`` and a margin, and counted
+as a timeout. Either way its next poll reads the listing again, since its validators
+were not saved.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from vigia.daemon.supervisor import REPORT_SLACK, PollOutcome
 
 log = logging.getLogger("vigia.daemon.redis")
 
-WORKERS_CHECK_EVERY = 10.0
+WORKERS_CHECK_EVERY = 3.0
+# A poll in flight this long is checked against its worker's heartbeat.
+ORPHAN_AFTER = 5.0
 
 
 class RedisPoller:
@@ -134,8 +137,29 @@ class RedisPoller:
         if now - self._workers_checked > WORKERS_CHECK_EVERY and self.client is not None:
             self._workers_checked = now
             try:
-                self.workers_seen = len([key async for key in self.client.scan_iter(self.keys.worker("*"))])
+                prefix = self.keys.worker("")
+                alive = {key.decode().removeprefix(prefix) async for key in self.client.scan_iter(prefix + "*")}
+                await self._give_up_orphans(alive, now)
             except redis.RedisError:
-                pass
-            if not self.workers_seen and self.waiting:
+                return
+            self.workers_seen = len(alive)
+            if not alive and self.waiting:
                 log.warning("no `vigia worker` is taking jobs from Redis; %d polls wait", len(self.waiting))
+
+    async def _give_up_orphans(self, alive: set[str], now: float) -> None:
+        """Polls taken by a worker whose heartbeat stopped (killed, crashed): answer them as crashed."""
+        assert self.client is not None
+        candidates = [job_id for job_id, (_, _, sent) in self.waiting.items() if now - sent > ORPHAN_AFTER]
+        if not candidates:
+            return
+        pipe = self.client.pipeline(transaction=False)
+        for job_id in candidates:
+            pipe.hget(self.keys.poll(job_id), "owner")
+        owners = await pipe.execute()
+        for job_id, owner in zip(candidates, owners):
+            if owner is None or owner.decode() in alive:
+                continue  # not taken yet, or its worker is alive
+            await self.client.delete(self.keys.poll(job_id))  # late reports of its requests are ignored
+            future, name, _ = self.waiting.pop(job_id)
+            if not future.done():
+                future.set_result(PollOutcome(name, "crashed", f"the crawl worker {owner.decode()} stopped during the poll"))
