@@ -14,6 +14,7 @@ the load under test is polling, not extraction. The servers run in this process,
 CPU is not counted against the daemon; the machine's other load is reported as measured.
 
     python bench/scale.py [--feeds 100 1400 5000] [--every 60] [--window 120] [--hosts 100]
+    python bench/scale.py --feeds 1400 --redis-workers 2   # the scheduler plus two `vigia worker` over Redis
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from vigia.daemon import procfs  # noqa: E402
 from vigia.slack_standin import SlackStandIn  # noqa: E402
 
 PORT = 18080
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 class Feeds:
@@ -48,9 +50,12 @@ class Feeds:
         self.lock = threading.Lock()
         self.bodies: dict[str, tuple[bytes, str, str]] = {}  # path -> (body, content type, etag)
         self.counting = False
+        self.half_interval = 30.0
         self.seen: set[str] = set()  # feeds polled at least once
         self.polls = 0
         self.not_modified = 0
+        self.last_poll: dict[str, float] = {}
+        self.close_repeats = 0  # a feed polled twice within half an interval: a tick served twice
 
     def put(self, path: str, body: bytes, content_type: str) -> None:
         etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
@@ -70,6 +75,10 @@ class Feeds:
             if is_feed and self.counting:
                 self.polls += 1
                 self.not_modified += unchanged
+                now = time.monotonic()
+                if now - self.last_poll.get(path, -1e9) < self.half_interval:
+                    self.close_repeats += 1
+                self.last_poll[path] = now
         return (304 if unchanged else 200), (b"" if unchanged else body), content_type, etag
 
 
@@ -107,7 +116,7 @@ def empty_feed(title: str) -> bytes:
     ).encode()
 
 
-def write_config(directory: Path, urls: list[str], slack_url: str, every: float) -> Path:
+def write_config(directory: Path, urls: list[str], slack_url: str, every: float, redis: bool) -> Path:
     sources = "\n".join(f'  - {{name: "feed {i}", type: rss, url: "{url}"}}' for i, url in enumerate(urls))
     config = directory / "vigia.yaml"
     config.write_text(
@@ -120,6 +129,7 @@ sources:
 {sources}
 crawler:
   obey_robots: true
+{f"  redis_url: {REDIS_URL}" if redis else ""}
 daemon:
   every: {every:g}s
   min_every: {every:g}s
@@ -135,7 +145,26 @@ def tree_cpu(pid: int) -> float:
     return sum(procfs.cpu_seconds(member) for member in procfs.tree(pid))
 
 
-def cpu_by_role(pid: int) -> dict[str, float]:
+def cpu_by_roles(roots: list[int]) -> dict[str, float]:
+    roles = cpu_by_role(roots[0])
+    for i, root in enumerate(roots[1:]):
+        for role, seconds in cpu_by_role(root, top=f"redis worker {i}").items():
+            roles[role] = roles.get(role, 0.0) + seconds
+    return roles
+
+
+def clear_redis(config: Path) -> None:
+    import redis
+
+    from vigia.config import load_config
+    from vigia.crawl import redis_prefix
+
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(redis_prefix(load_config(config)) + ":*"):
+        client.delete(key)
+
+
+def cpu_by_role(pid: int, top: str = "daemon") -> dict[str, float]:
     """CPU so far of the daemon itself, its crawl worker, and the rest (the extraction pool)."""
     roles: dict[str, float] = {}
     for member in procfs.tree(pid):
@@ -143,7 +172,7 @@ def cpu_by_role(pid: int) -> dict[str, float]:
             cmdline = Path(f"/proc/{member}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        role = "daemon" if member == pid else "worker" if b"worker" in cmdline else "pool"
+        role = top if member == pid else "worker" if b"worker" in cmdline else "pool"
         roles[role] = roles.get(role, 0.0) + procfs.cpu_seconds(member, reaped_children=role != "worker")
     return roles
 
@@ -168,7 +197,10 @@ def story() -> LabelledArticle:
     raise SystemExit("no matching story in the labelled set")
 
 
-def run(n: int, every: float, window: float, hosts: int, servers: dict[str, ThreadingHTTPServer], feeds: Feeds) -> None:
+def run(
+    n: int, every: float, window: float, hosts: int, servers: dict[str, ThreadingHTTPServer], feeds: Feeds, redis_workers: int
+) -> None:
+    feeds.half_interval = every / 2
     host_names = [f"127.0.1.{h}" for h in range(1, hosts + 1)]
     for host in host_names:
         if host not in servers:
@@ -183,7 +215,7 @@ def run(n: int, every: float, window: float, hosts: int, servers: dict[str, Thre
     target = n // 2
     target_host = host_names[target % hosts]
     with tempfile.TemporaryDirectory(prefix="vigia-scale-") as scratch, SlackStandIn() as slack:
-        config = write_config(Path(scratch), urls, slack.url, every)
+        config = write_config(Path(scratch), urls, slack.url, every, redis=redis_workers > 0)
         daemon = subprocess.Popen(
             [sys.executable, "-m", "vigia", "run", "--config", str(config), "--log-format", "json", "--log-level", "WARNING"],
             cwd=scratch,
@@ -191,6 +223,23 @@ def run(n: int, every: float, window: float, hosts: int, servers: dict[str, Thre
             stdout=subprocess.DEVNULL,
             stderr=open(Path(scratch) / "daemon.log", "w"),  # noqa: SIM115 - closed with the directory
         )
+        if redis_workers:
+            # Workers start once the daemon has migrated the fresh database (two first migrations
+            # at once on one SQLite file collide).
+            log = Path(scratch) / "daemon.log"
+            while "vigia run: watching" not in log.read_text(errors="replace") and daemon.poll() is None:
+                time.sleep(0.2)
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "vigia", "worker", "--config", str(config), "--log-format", "json"],
+                cwd=scratch,
+                env={**os.environ, "PYTHONPATH": str(REPO)},
+                stdout=subprocess.DEVNULL,
+                stderr=open(Path(scratch) / f"worker-{i}.log", "w"),  # noqa: SIM115 - closed with the directory
+            )
+            for i in range(redis_workers)
+        ]
+        roots = [daemon.pid] + [w.pid for w in workers]
         started = time.monotonic()
         try:
             # Warm-up: start-up, migrations, the first (200) poll of every feed, robots.txt per host;
@@ -201,12 +250,12 @@ def run(n: int, every: float, window: float, hosts: int, servers: dict[str, Thre
             warm_up = time.monotonic() - started
             time.sleep(every / 2)
             feeds.counting, feeds.polls, feeds.not_modified = True, 0, 0
-            cpu0, (busy0, total0), t0 = tree_cpu(daemon.pid), machine_busy(), time.monotonic()
-            roles0 = cpu_by_role(daemon.pid)
+            cpu0, (busy0, total0), t0 = sum(map(tree_cpu, roots)), machine_busy(), time.monotonic()
+            roles0 = cpu_by_roles(roots)
             peak_rss = 0
             published_at = seen_at = None
             while (now := time.monotonic()) - t0 < window:
-                peak_rss = max(peak_rss, procfs.tree_resident_bytes(daemon.pid))
+                peak_rss = max(peak_rss, sum(map(procfs.tree_resident_bytes, roots)))
                 if published_at is None and now - t0 > window / 2 - every:
                     feeds.put(article.path, article_page(article).encode(), "text/html; charset=utf-8")
                     content_type, body = feed("rss", f"feed {target}", f"http://{target_host}:{PORT}", [article])
@@ -215,10 +264,19 @@ def run(n: int, every: float, window: float, hosts: int, servers: dict[str, Thre
                 if published_at is not None and seen_at is None and article.path in json.dumps(slack.messages, ensure_ascii=False):
                     seen_at = now
                 time.sleep(0.2)
-            cpu1, (busy1, total1), t1 = tree_cpu(daemon.pid), machine_busy(), time.monotonic()
-            roles1 = cpu_by_role(daemon.pid)
+            cpu1, (busy1, total1), t1 = sum(map(tree_cpu, roots)), machine_busy(), time.monotonic()
+            roles1 = cpu_by_roles(roots)
             feeds.counting = False
         finally:
+            for worker in workers:
+                worker.send_signal(signal.SIGTERM)
+            for worker in workers:
+                try:
+                    worker.wait(60)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+            if workers:
+                clear_redis(config)
             daemon.send_signal(signal.SIGTERM)
             try:
                 code = daemon.wait(90)
@@ -226,6 +284,9 @@ def run(n: int, every: float, window: float, hosts: int, servers: dict[str, Thre
                 daemon.kill()
                 code = daemon.wait()
         log_lines = (Path(scratch) / "daemon.log").read_text(errors="replace").splitlines()
+        worker_codes = [w.returncode for w in workers]
+        for i in range(redis_workers):
+            log_lines += (Path(scratch) / f"worker-{i}.log").read_text(errors="replace").splitlines()
     span = t1 - t0
     due = n * span / every
     cpu = cpu1 - cpu0
@@ -233,6 +294,7 @@ def run(n: int, every: float, window: float, hosts: int, servers: dict[str, Thre
     polls = feeds.polls
     print(f"N={n} feeds on {hosts} hosts, every {every:g}s, window {span:.0f}s (every feed first polled {warm_up:.0f}s after start)")
     print(f"  polls answered: {polls} of {due:.0f} due ({100 * polls / due:.1f}%), {feeds.not_modified} answered 304")
+    print(f"  feeds polled twice within half an interval: {feeds.close_repeats}")
     print(
         f"  daemon tree CPU: {cpu:.1f}s = {100 * cpu / (span * cores):.1f}% of the machine's {cores} cores; "
         f"{1000 * cpu / max(polls, 1):.2f} ms per poll; peak resident {peak_rss / 1e6:.0f} MB"
@@ -248,7 +310,8 @@ def run(n: int, every: float, window: float, hosts: int, servers: dict[str, Thre
     else:
         print(f"  latency: story published -> Slack in {seen_at - published_at:.1f}s (interval {every:g}s)")
     errors = [line for line in log_lines if '"level": "error"' in line]
-    print(f"  daemon exit status {code}; {len(errors)} error lines in its log")
+    workers_said = f", workers' exit statuses {worker_codes}" if redis_workers else ""
+    print(f"  daemon exit status {code}{workers_said}; {len(errors)} error lines in the logs")
     for line in errors[:3]:
         print("   ", line[:300])
 
@@ -259,12 +322,13 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=60.0, help="poll interval T in seconds (default 60)")
     parser.add_argument("--window", type=float, default=120.0, help="measuring window in seconds (default 120)")
     parser.add_argument("--hosts", type=int, default=100, help="loopback hosts 127.0.1.1.. to spread the feeds over")
+    parser.add_argument("--redis-workers", type=int, default=0, help="poll through Redis with this many `vigia worker`")
     args = parser.parse_args()
     servers: dict[str, ThreadingHTTPServer] = {}
     feeds = Feeds()
     print(f"bench/scale.py: {' '.join(sys.argv[1:]) or '(defaults)'}; load average before: {os.getloadavg()[0]:.2f}")
     for n in args.feeds:
-        run(n, args.every, args.window, args.hosts, servers, feeds)
+        run(n, args.every, args.window, args.hosts, servers, feeds, args.redis_workers)
 
 
 if __name__ == "__main__":

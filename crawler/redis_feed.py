@@ -49,6 +49,9 @@ logger = logging.getLogger(__name__)
 
 MAX_POLLS_PER_WORKER = 100  # open polls a worker takes on before it leaves jobs to the others
 HEARTBEAT_EVERY = 2.0
+# A worker's heartbeat key outlives a few missed beats: a long synchronous parse (a 100k-item
+# feed takes ~10 s) must not make the daemon give its polls up.
+WORKER_TTL = 20
 POLL_TTL = 6 * 3600  # a poll hash nobody finishes (every worker died) does not stay forever
 
 # KEYS[1] the poll hash. ARGV[1] the change to "pending", then triples (op, field, value):
@@ -320,7 +323,7 @@ class RedisFeed:
     async def _beat(self) -> None:
         while self.open:
             try:
-                self.client.setex(self.keys.worker(self.name), int(HEARTBEAT_EVERY * 5), json.dumps({"pid": os.getpid()}))
+                self.client.setex(self.keys.worker(self.name), WORKER_TTL, json.dumps({"pid": os.getpid()}))
             except redis.RedisError as exc:
                 logger.warning("cannot reach Redis: %s", exc)
             await asyncio.sleep(HEARTBEAT_EVERY)

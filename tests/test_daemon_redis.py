@@ -176,7 +176,7 @@ def test_a_worker_killed_mid_poll_loses_nothing_while_the_other_carries_on(tmp_p
             victim.process.kill()
             victim.process.wait()
             site.add(story.path, article_page(story))  # the page answers now
-            crash = eventually(lambda: daemon.find(lambda e: e.get("outcome") == "crashed"), 30, "the lost poll given up")
+            crash = eventually(lambda: daemon.find(lambda e: e.get("outcome") == "crashed"), 60, "the lost poll given up")
             assert owner.decode() in crash["message"]
             eventually(lambda: story.title in titles_in(slack), 30, "the story in Slack, through the other worker")
             [survivor] = [w for w in workers if w is not victim]

@@ -47,7 +47,10 @@ class RedisPoller:
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self.client = aioredis.Redis.from_url(self.redis_url)
+        # Polls fall due in bursts (a thousand at start-up): they queue for a few pooled
+        # connections rather than open one each. The results reader blocks on its own.
+        pool = aioredis.BlockingConnectionPool.from_url(self.redis_url, max_connections=8, timeout=30)
+        self.client = aioredis.Redis(connection_pool=pool)
         self._task = asyncio.create_task(self._read_results(), name="vigia-redis-results")
 
     def recycle(self, reason: str) -> None:
@@ -90,10 +93,16 @@ class RedisPoller:
             await self.client.aclose()
 
     async def _read_results(self) -> None:
-        assert self.client is not None
+        reader = aioredis.Redis.from_url(self.redis_url)
+        try:
+            await self._read_with(reader)
+        finally:
+            await reader.aclose()
+
+    async def _read_with(self, reader: aioredis.Redis) -> None:
         while True:
             try:
-                found = await self.client.blpop([self.keys.results], timeout=1)
+                found = await reader.blpop([self.keys.results], timeout=1)
                 self._error = None
             except redis.RedisError as exc:
                 if self._error is None:
