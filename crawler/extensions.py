@@ -1,4 +1,4 @@
-"""Extensions: the progress feed for the CLI's progress line."""
+"""Extensions: the progress feed for the CLI's progress line, pipeline errors, AutoThrottle for 304s."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from scrapy.extensions.throttle import AutoThrottle
+from scrapy.http import Response
 from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet import task
 
@@ -83,3 +85,18 @@ class PipelineErrorRecorder:
         error = f"{failure.type.__name__} in a pipeline stage: {failure.getErrorMessage()}"
         storage = failure.check(SQLAlchemyError, OSError) is not None
         self.run.article_failed(getattr(item, "source", "?"), getattr(item, "url", response.url), error, storage=storage)
+
+
+class PoliteAutoThrottle(AutoThrottle):
+    """Scrapy's AutoThrottle, except that a 304 counts like a 200.
+
+    The stock extension never lowers a host's delay on a non-200 answer (error pages are
+    small and fast, and would make it speed up against a failing server). A 304 is the
+    answer a healthy, unchanged feed gives every poll; treated as an error page it holds
+    the delay where the first 200 left it, and 53 unchanged feeds of one outlet took 35 s.
+    """
+
+    def _adjust_delay(self, slot: Any, latency: float, response: Response) -> None:
+        if response.status == 304:
+            response = response.replace(status=200)
+        super()._adjust_delay(slot, latency, response)

@@ -45,6 +45,9 @@ class ArticleItem:
     skip_reason: str | None = None
     fingerprint: int | None = None
     matches: list[Any] = field(default_factory=list)  # storage.records.MatchRecord
+    # Filled by the store stage, for the poll's tally.
+    new: bool = False
+    alerts_queued: int = 0
 
     @property
     def text(self) -> str:

@@ -1,8 +1,11 @@
-"""Run one crawl of the given sources, in this process, to completion.
+"""Run a crawl in this process: once over the spec's sources, or as a long-lived worker.
 
-vigia/ calls ``run_crawl`` once per process (the daemon starts a subprocess per crawl):
-a Twisted reactor cannot be restarted, and a native crash in lxml must not take the
-daemon down. The spec reaches the spider and pipelines through the ``VIGIA_RUN`` setting.
+Both share one spider and one accounting path (``crawler.poll``): ``run_crawl`` opens a
+poll per source and ends when the crawl is idle; ``run_worker`` takes polls from a job
+feed for hours (one extraction pool, one request queue, one politeness budget per host)
+and ends when the feed closes or on SIGTERM. Either is called once per process: a Twisted
+reactor cannot be restarted. The spec reaches the spider and pipelines through the
+``VIGIA_RUN`` setting, the feed through ``VIGIA_FEED``.
 
 Extraction workers start by ``forkserver``, which imports the calling script's main
 module in each worker (as ``__mp_main__``): a script calling ``run_crawl`` must keep
@@ -12,6 +15,7 @@ its work under ``if __name__ == "__main__":`` (console-script entry points alrea
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from scrapy.crawler import AsyncCrawlerProcess
@@ -20,7 +24,7 @@ from sqlalchemy import select
 
 from crawler import settings as default_settings
 from crawler.spec import CrawlProgress, CrawlReport, CrawlSpec
-from crawler.spiders.news import NewsSpider
+from crawler.spiders.news import JobFeed, NewsSpider
 from crawler.state import CrawlRun, Validators
 from storage.db import open_database
 from storage.models import Source
@@ -45,6 +49,46 @@ def run_crawl(spec: CrawlSpec, on_progress: Callable[[CrawlProgress], None] | No
         return run.report()
     finally:
         engine.dispose()
+
+
+def run_worker(spec: CrawlSpec, feed: JobFeed) -> None:
+    """Take polls from ``feed`` until it closes (or SIGTERM); each poll's report goes back to it.
+
+    ``spec.sources`` is ignored: every job names its source, as the config had it when the job was sent.
+    """
+    engine, sessions = open_database(spec.database_url)
+    try:
+        run = CrawlRun(spec=_without_sources(spec), sessions=sessions)
+        settings = crawl_settings(spec, run)
+        settings.set("VIGIA_FEED", feed, priority="cmdline")
+        if spec.redis_url:
+            settings.setdict(shared_queue_settings(spec.redis_prefix), priority="cmdline")
+        process = AsyncCrawlerProcess(settings)
+        process.crawl(NewsSpider)
+        process.start()
+    finally:
+        engine.dispose()
+
+
+def _without_sources(spec: CrawlSpec) -> CrawlSpec:
+    return replace(spec, sources=[])
+
+
+def shared_queue_settings(prefix: str) -> dict[str, Any]:
+    """Workers share one queue and dupefilter that outlive each of them.
+
+    Not flushed when a worker closes (``SCHEDULER_PERSIST``): the queue holds other
+    workers' requests too. Named after the deployment, so two share no keys.
+    """
+    from crawler.redis_feed import RedisKeys
+
+    keys = RedisKeys(prefix)
+    return {
+        "SCHEDULER_PERSIST": True,
+        "SCHEDULER_QUEUE_KEY": keys.requests,
+        "SCHEDULER_DUPEFILTER_KEY": keys.dupefilter,
+        "DUPEFILTER_CLASS": "crawler.redis_feed.ExpiringDupeFilter",
+    }
 
 
 def crawl_settings(spec: CrawlSpec, run: CrawlRun) -> Settings:

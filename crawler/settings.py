@@ -29,6 +29,11 @@ DOWNLOAD_DELAY = 0
 # callback's output; an article page yields one item, so the default 100 cost 100 tasks
 # a page (~5 ms of CPU) for nothing. Listings yield requests, which are only enqueued.
 CONCURRENT_ITEMS = 4
+# First come, first served: Scrapy's default queues are LIFO (depth-first), under which a
+# long-lived worker's newest polls would keep overtaking older ones. Priorities still
+# put listings before articles.
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 30.0
@@ -75,6 +80,9 @@ LOG_FORMATTER = "crawler.logformatter.VigiaLogFormatter"
 EXTENSIONS = {
     "crawler.extensions.ProgressReporter": 500,
     "crawler.extensions.PipelineErrorRecorder": 500,
+    # AUTOTHROTTLE_ENABLED stays the switch; ours also lowers the delay on a 304.
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "crawler.extensions.PoliteAutoThrottle": 0,
 }
 
 # Only the asyncio reactor: pipelines await asyncio futures (the extraction pool).

@@ -41,6 +41,7 @@ class CrawlSpec:
     max_page_bytes: int = 5_000_000
     refetch: bool = False
     redis_url: str | None = None
+    redis_prefix: str = "vigia"  # the keys of one deployment's jobs, results and shared queue
     obey_robots: bool = True
     concurrency_per_domain: int = 4
     autothrottle: bool = True

@@ -12,11 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from crawler.poll import PollBook
 from crawler.spec import CrawlProgress, CrawlReport, CrawlSpec, SourceResult, SourceSpec
-from storage.queries import record_source_error, record_source_success
+from storage.models import Source
+from storage.queries import ensure_sources, record_source_error, record_source_success
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +49,7 @@ class CrawlRun:
     validators: dict[str, Validators] = field(default_factory=dict)
     on_progress: Callable[[CrawlProgress], None] | None = None
     results: dict[str, SourceResult] = field(default_factory=dict)
-    scheduled: set[str] = field(default_factory=set)  # canonical URLs requested in this run
+    scheduled: set[str] = field(default_factory=set)  # canonical URLs requested and not yet ended
     fetched: int = 0
     new: int = 0
     matched: int = 0
@@ -64,12 +67,36 @@ class CrawlRun:
         self.sources = {source.name: source for source in self.spec.sources}
         for source in self.spec.sources:
             self.results.setdefault(source.name, SourceResult(name=source.name, ok=True))
-            self.budgets.setdefault(
-                source.name,
-                SourceBudget(
-                    articles_left=self.spec.max_articles_per_source, listings_left=self.spec.max_listings_per_source
-                ),
-            )
+            self.budgets.setdefault(source.name, self._new_budget())
+        self.polls = PollBook(self)
+
+    def budget(self, name: str) -> SourceBudget:
+        """What a poll of ``name`` may still cost (a worker meets sources its spec did not list)."""
+        if name not in self.budgets:
+            self.budgets[name] = self._new_budget()
+        return self.budgets[name]
+
+    def _new_budget(self) -> SourceBudget:
+        return SourceBudget(articles_left=self.spec.max_articles_per_source, listings_left=self.spec.max_listings_per_source)
+
+    def begin_poll(self, source: SourceSpec, result: SourceResult) -> None:
+        """A poll of ``source`` starts (one at a time per source): its per-source state starts afresh."""
+        self.sources[source.name] = source
+        self.results[source.name] = result
+        self.held_validators.pop(source.name, None)
+        self.failed_articles.pop(source.name, None)
+        self.storage_failures.pop(source.name, None)
+        self.budgets[source.name] = self._new_budget()
+
+    def load_validators(self, source: SourceSpec) -> None:
+        """Read the source's validators from its row (giving it one if it has none yet) before a poll."""
+        columns = (Source.type, Source.url, Source.etag, Source.last_modified)
+        with self.sessions.begin() as session:
+            row = session.execute(select(*columns).where(Source.name == source.name)).first()
+            if row is None or (row.type, row.url) != (source.type, source.url):
+                ensure_sources(session, [(source.name, source.type, source.url)])
+                row = session.execute(select(*columns).where(Source.name == source.name)).one()
+        self.validators[source.name] = Validators(etag=row.etag, last_modified=row.last_modified)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> CrawlRun:
         return self
@@ -80,11 +107,14 @@ class CrawlRun:
     def listing_ok(self, name: str, *, etag: str | None, last_modified: str | None, listed: int) -> None:
         """A feed or sitemap answered 200 and parsed: the source is healthy.
 
-        Its validators are held back until ``finish``: saved now, a crawl stopped before
-        its articles are stored (SIGTERM, a timeout, a crash) would leave the next crawl
-        a 304, and those articles would never be seen again.
+        Its validators are held back until the poll ends (``save_validators``): saved now, a
+        poll stopped before its articles are stored (SIGTERM, a timeout, a crash) would leave
+        the next one a 304, and those articles would never be seen again. A listing cut short
+        by a bound holds empty validators, so the next poll reads it again for the rest.
         """
         self.results[name].items_listed += listed
+        if self.budget(name).capped:
+            etag = last_modified = None
         self.held_validators[name] = Validators(etag=etag, last_modified=last_modified)
         self._record(name, lambda session: record_source_success(session, name, not_modified=True))
 
@@ -121,7 +151,7 @@ class CrawlRun:
     def note(self, name: str, text: str, *, capped: bool = True) -> None:
         """A bound cut this source's listing short: say so once in its result."""
         if capped:
-            self.budgets[name].capped = True
+            self.budget(name).capped = True
         notes = self.results[name].notes
         if text not in notes:
             notes.append(text)
@@ -140,30 +170,34 @@ class CrawlRun:
             logger.warning("source %s: could not record its health: %s", name, exc)
 
     def finish(self, reason: str) -> None:
-        """Keep the held validators of sources whose every article was dealt with.
-
-        Only a crawl that finished (not one shut down) counts, and a source with a failed
-        article keeps its old validators so the next crawl reads its listing and retries.
-        """
-        for name, count in self.storage_failures.items():
-            error = self.results[name].error or f"{count} article(s) could not be stored"
-            self._record(name, lambda session, name=name, error=error: record_source_error(session, name, error))
+        """The crawl ends: polls still open (a shutdown, a timeout) keep their old validators."""
         if reason != "finished":
             logger.info("crawl ended early (%s): listings will be read again next time", reason)
+        self.polls.close(reason)
+
+    def save_validators(self, name: str) -> None:
+        """A poll of ``name`` ended: keep its listing's validators if every article was dealt with.
+
+        A source with a failed article keeps its old validators so the next poll reads its
+        listing and retries.
+        """
+        validators = self.held_validators.pop(name, None)
+        stored_not = self.storage_failures.get(name)
+        if stored_not:
+            error = self.results[name].error or f"{stored_not} article(s) could not be stored"
+            self._record(name, lambda session: record_source_error(session, name, error))
+        if validators is None or self.failed_articles.get(name) or not self.results[name].ok:
             return
-        for name, validators in self.held_validators.items():
-            if self.failed_articles.get(name):
-                continue
-            if self.budgets[name].capped:
-                # Entries were left for the next poll: no validators, so it gets a 200, not a 304.
-                validators = Validators()
-            note = "; ".join(self.results[name].notes) or None
-            self._record(
-                name,
-                lambda session, name=name, validators=validators, note=note: record_source_success(
-                    session, name, etag=validators.etag, last_modified=validators.last_modified, listing_note=note
-                ),
-            )
+        if self.budget(name).capped:  # a sitemap child was cut after the listing was read
+            # Entries were left for the next poll: no validators, so it gets a 200, not a 304.
+            validators = Validators()
+        note = "; ".join(self.results[name].notes) or None
+        self._record(
+            name,
+            lambda session: record_source_success(
+                session, name, etag=validators.etag, last_modified=validators.last_modified, listing_note=note
+            ),
+        )
 
     def progress(self, pending: int, finished: bool = False) -> CrawlProgress:
         return CrawlProgress(

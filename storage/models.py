@@ -90,6 +90,10 @@ class Source(Base):
     # Adaptive polling: the interval the scheduler uses next, in seconds.
     poll_interval: Mapped[float | None]
     last_new_article_at: Mapped[datetime | None]
+    # Crash isolation: how many crawl-worker deaths in a row this source was in flight for,
+    # and when that made the daemon stop polling it (None: not quarantined).
+    worker_deaths: Mapped[int] = mapped_column(default=0, server_default="0")
+    quarantined_at: Mapped[datetime | None]
 
 
 class Article(Base):

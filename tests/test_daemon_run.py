@@ -267,8 +267,8 @@ def test_a_crawl_killed_with_sigkill_is_reported_and_the_next_tick_runs(
     outlet.publish(article, slow=30)
     daemon.start()
     eventually(lambda: outlet.site.fetched(article.path), 30, "the crawl to reach the slow page")
-    for pid in daemon.crawl_children():
-        os.kill(pid, signal.SIGKILL)
+    [killed] = daemon.crawl_children()
+    os.kill(killed, signal.SIGKILL)
 
     report = eventually(
         lambda: daemon.find(lambda e: e.get("outcome") == "crashed" and e.get("source") == "Diario Prueba"),
@@ -277,8 +277,10 @@ def test_a_crawl_killed_with_sigkill_is_reported_and_the_next_tick_runs(
     )
     assert "SIGKILL" in report["message"]
     assert daemon.metric("vigia_crawls_total", source="Diario Prueba", outcome="crashed") == 1
-
     outlet.publish(article)  # the same feed; the page answers now
+    # A new worker took over and polled the source again at once: the page was asked for again.
+    eventually(lambda: daemon.crawl_children() and daemon.crawl_children() != [killed], 20, "a new crawl worker")
+    eventually(lambda: len(outlet.site.fetched(article.path)) >= 2, 30, "the source polled again")
     eventually(lambda: daemon.crawls_done("Diario Prueba") >= 1, 20, "the next tick to crawl")
     eventually(
         lambda: daemon.metric("vigia_source_consecutive_failures", source="Diario Prueba") == 0, 10, "the source to recover"
@@ -305,14 +307,17 @@ def test_sighup_takes_a_valid_config_and_refuses_an_invalid_one(
     refusal = eventually(lambda: daemon.find(lambda e: "reload refused" in e["message"]), 10, "the reload refused")
     assert "sorces" in refusal["message"] and str(daemon.config) in refusal["message"]
     assert daemon.get("/healthz")[0] == 200
-    # The next crawl to start reads the accepted copy, not the broken file (a crawl already
-    # running when the file changed may finish first, so wait for the one that starts after).
+    crawls = daemon.crawls_done("Diario Prueba")
+    eventually(lambda: daemon.crawls_done("Diario Prueba") > crawls, 20, "a poll with the previous config")
+    # A worker started now (after a crash, say) reads the accepted copy, not the broken file.
+    for pid in daemon.crawl_children():
+        os.kill(pid, signal.SIGKILL)
     eventually(
-        lambda: daemon.find(lambda e: "crawls keep the accepted version" in e["message"]), 30, "a crawl on the accepted copy"
+        lambda: daemon.find(lambda e: "crawls keep the accepted version" in e["message"]), 30, "a worker on the accepted copy"
     )
     crawls = daemon.crawls_done("Diario Prueba")
-    eventually(lambda: daemon.crawls_done("Diario Prueba") > crawls, 20, "a crawl with the previous config")
-    assert daemon.metric("vigia_crawls_total", source="Diario Prueba", outcome="crashed") == 0
+    eventually(lambda: daemon.crawls_done("Diario Prueba") > crawls, 30, "a poll by the restarted worker")
+    assert daemon.metric("vigia_crawls_total", source="Diario Prueba", outcome="unavailable") == 0
 
     with NewsSite() as other_site:
         other = Outlet(other_site)
@@ -322,3 +327,96 @@ def test_sighup_takes_a_valid_config_and_refuses_an_invalid_one(
         eventually(lambda: daemon.find(lambda e: e["message"] == "config reloaded"), 10, "the reload accepted")
         eventually(lambda: second.title in titles_in(slack), 30, "the new source's story in Slack")
         assert daemon.stop() == 0
+
+
+def test_a_source_in_flight_at_three_worker_deaths_is_quarantined(
+    tmp_path: Path, slack: SlackStandIn, outlet: Outlet
+) -> None:
+    poison = ARTICLES[6 % len(ARTICLES)]
+    healthy = ARTICLES[7 % len(ARTICLES)]
+    with NewsSite() as other_site:
+        bad = Outlet(other_site)
+        bad.publish(poison, slow=60)  # its page hangs: the worker is killed while it waits
+        outlet.publish(healthy)
+        config = write_config(tmp_path, slack, [("Diario Prueba", outlet.url), ("Diario Veneno", bad.url)])
+        # The healthy source polls slowly, so that it is seldom in flight when the worker dies.
+        config.write_text(
+            config.read_text(encoding="utf-8")
+            .replace('url: "' + outlet.url + '"}', 'url: "' + outlet.url + '", every: 8s}')
+            .replace("max_every: 2s", "max_every: 8s"),
+            encoding="utf-8",
+        )
+        daemon = Daemon(config).start()
+        eventually(lambda: healthy.title in titles_in(slack), 40, "the healthy source's story in Slack")
+        try:
+            for death in range(1, 4):
+                eventually(lambda d=death: len(bad.site.fetched(poison.path)) >= d, 40, f"the poison page, time {death}")
+                for pid in daemon.crawl_children():
+                    os.kill(pid, signal.SIGKILL)
+            line = eventually(lambda: daemon.find(lambda e: "quarantined" in e["message"]), 20, "the quarantine logged")
+            assert line["source"] == "Diario Veneno"
+            shown = subprocess.run(
+                [sys.executable, "-m", "vigia", "sources", "--config", str(config)],
+                env={**os.environ, "PYTHONPATH": str(REPO), "SLACK_BOT_TOKEN": TOKEN},
+                capture_output=True,
+                text=True,
+                timeout=30,
+            ).stdout
+            health = {row.split()[1]: row.split()[3] for row in shown.splitlines() if row.startswith("Diario ")}
+            assert health["Veneno"] == "quarantined"
+            fetched = len(bad.site.fetched(poison.path))
+            polls = daemon.crawls_done("Diario Prueba")
+            eventually(lambda: daemon.crawls_done("Diario Prueba") >= polls + 2, 40, "the healthy source polled on")
+            assert len(bad.site.fetched(poison.path)) == fetched  # the quarantined one is not
+            assert daemon.stop() == 0
+        finally:
+            daemon.kill()
+
+
+def test_a_new_story_in_one_of_200_feeds_reaches_slack(tmp_path: Path, slack: SlackStandIn) -> None:
+    story = ARTICLES[1]
+    # 200 feeds on 10 hosts (127.0.1.x are all loopback), 20 each, polled every 5 s.
+    sites = [NewsSite(host=f"127.0.1.{h}").start() for h in range(1, 11)]
+    try:
+        feeds = [(sites[i % 10], f"/feed-{i}.xml") for i in range(200)]
+        for site, path in feeds:
+            empty_type, empty = feed("rss", "Diario", site.base_url, [])
+            site.add(path, empty, content_type=empty_type)
+        config = write_config(tmp_path, slack, [(f"Diario {i}", site.url(path)) for i, (site, path) in enumerate(feeds)])
+        config.write_text(config.read_text(encoding="utf-8").replace(": 2s", ": 5s"), encoding="utf-8")
+        daemon = Daemon(config)
+        try:
+            daemon.start()
+            eventually(lambda: all(site.fetched(path) for site, path in feeds), 60, "every feed polled")
+            site, path = feeds[137]
+            site.add(story.path, article_page(story))
+            content_type, body = feed("rss", "Diario 137", site.base_url, [story])
+            site.add(path, body, content_type=content_type)
+            eventually(lambda: story.title in titles_in(slack), 40, "the story in Slack")
+            assert daemon.stop() == 0
+            assert titles_in(slack) == [story.title]
+        finally:
+            daemon.kill()
+    finally:
+        for site in sites:
+            site.stop()
+
+
+def test_the_worker_is_recycled_past_its_age_without_losing_a_poll(
+    tmp_path: Path, daemon: Daemon, slack: SlackStandIn, outlet: Outlet
+) -> None:
+    daemon.config.write_text(
+        daemon.config.read_text(encoding="utf-8").replace("  grace:", "  worker_max_age: 3s\n  grace:"), encoding="utf-8"
+    )
+    first, second = ARTICLES[2], ARTICLES[3]
+    outlet.publish(first)
+    daemon.start()
+    eventually(lambda: first.title in titles_in(slack), 30, "the first story in Slack")
+    eventually(lambda: daemon.find(lambda e: "recycling the crawl worker" in e["message"]), 30, "a recycle")
+    started = [e for e in daemon.lines if e["message"] == "crawl worker started"]
+    eventually(lambda: len([e for e in daemon.lines if e["message"] == "crawl worker started"]) > len(started), 30, "a new worker")
+    outlet.publish(second)
+    eventually(lambda: second.title in titles_in(slack), 30, "a story polled by the new worker")
+    assert daemon.metric("vigia_crawls_total", source="Diario Prueba", outcome="crashed") == 0
+    assert daemon.stop() == 0
+    assert sorted(titles_in(slack)) == sorted([first.title, second.title])

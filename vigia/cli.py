@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     command("retry", "re-queue failed alerts and unblock channels", alerts_commands)
 
     command("sources", "each source's health, polling interval in use and next poll")
+
+    worker = command("worker", "with crawler.redis_url: a crawl worker taking due listings from Redis")
+    worker.add_argument("--stdio", action="store_true", help=argparse.SUPPRESS)  # the daemon's own worker
     return parser
 
 
@@ -194,6 +197,10 @@ def dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from vigia.commands.sources import sources_command
 
         return sources_command(config, out, err)
+    if args.command == "worker":
+        from vigia.commands.worker import worker_command
+
+        return worker_command(config, out, err, stdio=args.stdio)
     raise AssertionError(f"unhandled command {args.command}")
 
 

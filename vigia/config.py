@@ -37,6 +37,21 @@ SLACK_MISSING = (
     "token is missing or empty: set token: ${SLACK_BOT_TOKEN} (a bot token), or give webhook_url; "
     "or try it without Slack: --dry-run prints each message instead of posting it"
 )
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]i?B|B)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
+
+
+def _parse_size(value: Any) -> Any:
+    """``500MB``, ``1GiB`` or a number of bytes."""
+    if isinstance(value, str):
+        found = _SIZE.match(value)
+        if not found:
+            raise ValueError(f"{value!r} is not a size (a number of bytes, or with KB, MB, GB)")
+        return int(float(found.group(1)) * _SIZE_UNITS[(found.group(2) or "b").lower()])
+    return value
+
+
+Size = Annotated[int, BeforeValidator(_parse_size)]
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -127,6 +142,10 @@ class DaemonConfig(Section):
     crawl_timeout: Duration = timedelta(minutes=10)
     grace: Duration = timedelta(seconds=30)
     jitter: Duration | None = None
+    # The crawl worker is replaced, after its polls finish, past this age or resident size
+    # (its whole process tree: Scrapy and the extraction pool). null: never.
+    worker_max_age: Duration | None = timedelta(hours=6)
+    worker_max_rss: Size | None = 1_000_000_000
 
     @field_validator("http")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 from alerts.client import Sender
@@ -35,14 +36,22 @@ def select_sources(config: Config, only: list[str] | None) -> list[SourceConfig]
     return [source for source in config.sources if source.name in only]
 
 
+def redis_prefix(config: Config) -> str:
+    """The Redis keys of one deployment: the daemon and its workers share a database, so its URL names them."""
+    return "vigia:" + hashlib.sha1(config.database.url.encode()).hexdigest()[:12]
+
+
+def source_spec(source: SourceConfig) -> SourceSpec:
+    return SourceSpec(
+        name=source.name, type=source.type, url=source.url, outlet=source.outlet or source.name, link_patterns=source.link_patterns
+    )
+
+
 def crawl_spec(config: Config, sources: list[SourceConfig], ruleset: RuleSet, *, refetch: bool = False) -> CrawlSpec:
     crawler = config.crawler
     return CrawlSpec(
         database_url=config.database.url,
-        sources=[
-            SourceSpec(name=s.name, type=s.type, url=s.url, outlet=s.outlet or s.name, link_patterns=s.link_patterns)
-            for s in sources
-        ],
+        sources=[source_spec(s) for s in sources],
         ruleset=ruleset,
         default_channel=config.slack.channel,
         max_age=config.alerts.max_age,
@@ -51,6 +60,7 @@ def crawl_spec(config: Config, sources: list[SourceConfig], ruleset: RuleSet, *,
         max_page_bytes=crawler.max_page_size,
         refetch=refetch,
         redis_url=crawler.redis_url,
+        redis_prefix=redis_prefix(config),
         obey_robots=crawler.obey_robots,
         concurrency_per_domain=crawler.concurrency_per_domain,
         autothrottle=crawler.autothrottle,

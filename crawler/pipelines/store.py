@@ -49,6 +49,7 @@ class StorePipeline:
             stored = store_article(
                 session, record, item.matches, alert=alert, default_channel=self.run.spec.default_channel, now=now
             )
+        item.new, item.alerts_queued = stored.new, stored.alerts_queued
         if stored.new:
             self.run.new += 1
             self.run.matched += item.status == "matched"

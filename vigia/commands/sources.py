@@ -25,7 +25,7 @@ def sources_command(config: Config, out: TextIO, err: TextIO, *, now: datetime |
     with sessions() as session:
         stored = {s.name: s for s in session.scalars(select(Source))}
     print(
-        f"{'source':<28} {'type':<8} {'health':<9} {'every':>6} {'in use':>7}  {'next poll':<20} "
+        f"{'source':<28} {'type':<8} {'health':<11} {'every':>6} {'in use':>7}  {'next poll':<20} "
         f"{'last success':<20} {'failures':>8}  last error",
         file=out,
     )
@@ -33,16 +33,18 @@ def sources_command(config: Config, out: TextIO, err: TextIO, *, now: datetime |
         every = config.source_interval(configured)
         source = stored.get(configured.name)
         if source is None:
-            print(f"{configured.name:<28} {configured.type:<8} {'never':<9} {format_duration(every):>6} "
+            print(f"{configured.name:<28} {configured.type:<8} {'never':<11} {format_duration(every):>6} "
                   f"{format_duration(every):>7}  {'at start':<20} {'-':<20} {0:>8}", file=out)
             continue
         in_use = timedelta(seconds=source.poll_interval) if source.poll_interval else every
         health = "never" if source.last_crawled_at is None else "ok" if source.consecutive_failures == 0 else "failing"
         error = (source.last_error or "").splitlines()[0][:80] if source.consecutive_failures and source.last_error else ""
+        if source.quarantined_at is not None:
+            health = "quarantined"  # the crawl worker kept dying with it in flight; see the log
         if not error and source.listing_note:
             error = f"note: {source.listing_note[:120]}"
         print(
-            f"{configured.name:<28} {configured.type:<8} {health:<9} {format_duration(every):>6} "
+            f"{configured.name:<28} {configured.type:<8} {health:<11} {format_duration(every):>6} "
             f"{_rounded(in_use):>7}  {_next_poll(source.last_crawled_at, in_use, now):<20} "
             f"{_when(source.last_success_at):<20} {source.consecutive_failures:>8}  {error}",
             file=out,

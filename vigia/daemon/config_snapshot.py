@@ -1,10 +1,11 @@
-"""The config the daemon accepted, kept for its crawls while the file on disk changes.
+"""The config the daemon accepted, kept for its crawl worker while the file on disk changes.
 
-Crawls are separate processes that read their config from a file. When someone edits
-the config, the daemon keeps running the version it accepted until SIGHUP, and refuses
-an invalid one; its crawls must do the same, or a half-edited file would break every
-crawl. So, when the file on disk no longer matches the accepted text, crawls get a
-private copy of the accepted text instead. The copy keeps ``${VAR}`` references as
+The crawl worker is a separate process that reads its config from a file when it starts
+(again after a crash or a recycle). When someone edits the config, the daemon keeps
+running the version it accepted until SIGHUP, and refuses an invalid one; a worker
+started meanwhile must do the same, or a half-edited file would break every poll. So,
+when the file on disk no longer matches the accepted text, the worker gets a private
+copy of the accepted text instead. The copy keeps ``${VAR}`` references as
 written (crawls inherit the environment) and has relative rule files made absolute,
 since the copy lives elsewhere.
 """

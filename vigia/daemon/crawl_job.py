@@ -1,31 +1,52 @@
-"""What one scheduled tick of a source does: crawl, account for it, adapt the pace.
+"""What one scheduled tick of a source does: poll it in the worker, account for it, adapt the pace.
 
-The order matters: the alerts are handed to the dispatcher (``poke``) before anything
-else so that they reach Slack seconds after the crawl stored them; bookkeeping in the
-database and the metrics comes after.
+The order matters: alerts are handed to the dispatcher (``poke``) before anything else so
+that they reach Slack seconds after the worker stored them; bookkeeping in the database
+and the metrics comes after. A poll the worker died with is recorded as failed with the
+reason, counts towards the source's quarantine, and is polled again at once; so is one a
+planned worker restart cut short.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from vigia.config import Config, SourceConfig
+from vigia.crawl import source_spec
 from vigia.daemon.delivery_loop import DeliveryLoop, in_daemon_thread
 from vigia.daemon.metrics import DaemonMetrics
 from vigia.daemon.polling import PollingBounds, next_interval, publishing_interval
+from vigia.daemon.source_state import (
+    SourceState,
+    clear_worker_deaths,
+    read_state,
+    record_crawl_failure,
+    record_worker_death,
+    save_poll_interval,
+)
+from vigia.daemon.supervisor import PollOutcome
 from vigia.durations import format_duration
-from vigia.daemon.source_state import SourceState, read_state, record_crawl_failure, save_poll_interval
-from vigia.daemon.supervisor import CrawlResult, SourceOutcome, Supervisor
 
 log = logging.getLogger("vigia.daemon.crawl")
 
-# Outcomes the crawl process could not write down itself.
-UNRECORDED_FAILURES = ("crashed", "timeout")
+# How long an unchanged source's state read from the database stays good for adapting its pace.
+STATE_REFRESH = 600.0
+
+
+class Poller(Protocol):
+    """The local worker's supervisor, or the Redis job queue shared by `vigia worker` processes."""
+
+    stopping: bool
+
+    async def poll(self, source: dict[str, Any]) -> PollOutcome: ...
 
 
 class CrawlJob:
@@ -33,18 +54,21 @@ class CrawlJob:
         self,
         config: Callable[[], Config],
         sessions: sessionmaker[Session],
-        supervisor: Supervisor,
+        poller: Poller,
         delivery: DeliveryLoop,
         metrics: DaemonMetrics,
         reschedule: Callable[[str, float], None],
     ) -> None:
         self.config = config
         self.sessions = sessions
-        self.supervisor = supervisor
+        self.poller = poller
         self.delivery = delivery
         self.metrics = metrics
         self.reschedule = reschedule
         self.active: set[asyncio.Task[object]] = set()
+        self.quarantined: set[str] = set()
+        self._struck: set[str] = set()  # sources with a worker death on their row
+        self._steady: dict[str, float] = {}  # when a healthy state was last read: a 304 changes nothing
 
     async def run(self, name: str) -> None:
         """The scheduler's job for one source; never raises, so one bad tick stops nothing."""
@@ -53,33 +77,66 @@ class CrawlJob:
             self.active.add(task)
         try:
             source = self._source(name)
-            if source is None:  # removed by a reload while this tick waited
+            if source is None or name in self.quarantined:  # removed by a reload, or quarantined
                 return
-            result = await self.supervisor.crawl([name])
-            self.delivery.poke()
-            for outcome in result.sources:
-                await self._account(source, outcome, result)
+            outcome = await self.poller.poll(dataclasses.asdict(source_spec(source)))
+            if outcome.outcome in ("crashed", "stopped") and not self.poller.stopping:
+                await self._account(source, outcome, adapt=False)
+                if name in self.quarantined:
+                    return
+                outcome = await self.poller.poll(dataclasses.asdict(source_spec(source)))
+            if outcome.counts.get("alerts_queued"):
+                self.delivery.poke()
+            await self._account(source, outcome)
         except Exception:
             log.exception("crawl job failed", extra={"source": name})
         finally:
             if task is not None:
                 self.active.discard(task)
 
-    async def _account(self, source: SourceConfig, outcome: SourceOutcome, result: CrawlResult) -> None:
-        self._log(source, outcome, result)
+    async def _account(self, source: SourceConfig, outcome: PollOutcome, adapt: bool = True) -> None:
+        self._log(source, outcome)
         self.metrics.crawls.labels(source.name, outcome.outcome).inc()
-        self.metrics.crawl_duration.labels(source.name).observe(result.duration)
+        self.metrics.crawl_duration.labels(source.name).observe(outcome.duration)
         for stage in ("fetched", "new", "matched"):
-            if result.counts.get(stage):
-                self.metrics.articles.labels(source.name, stage).inc(result.counts[stage])
+            if outcome.counts.get(stage):
+                self.metrics.articles.labels(source.name, stage).inc(outcome.counts[stage])
         if outcome.outcome == "stopped":
             return
-        if outcome.outcome in UNRECORDED_FAILURES:
+        if outcome.outcome == "crashed":
+            await self._strike(source, outcome.error or "the crawl worker died")
+        elif not outcome.recorded:
             await in_daemon_thread(lambda: record_crawl_failure(self.sessions, source.name, outcome.error or outcome.outcome))
+        elif source.name in self._struck:
+            self._struck.discard(source.name)
+            await in_daemon_thread(lambda: clear_worker_deaths(self.sessions, source.name))
+        if not adapt:
+            return
+        read_at = self._steady.get(source.name)
+        if outcome.outcome == "not_modified" and read_at is not None and time.monotonic() - read_at < STATE_REFRESH:
+            # Nothing the pace depends on changed (no new article, no failure): skip the
+            # database, which is most of the daemon's cost of an unchanged poll. The state is
+            # still read now and then, as the week of articles the pace is measured on slides.
+            self.metrics.last_success.labels(source.name).set(time.time())
+            return
         state = await in_daemon_thread(lambda: read_state(self.sessions, source.name))
         if state is not None:
             interval = self.adapt(source, state)
             self.reschedule(source.name, interval)
+            if state.consecutive_failures == 0 and state.rate is not None:
+                self._steady[source.name] = time.monotonic()
+            else:
+                self._steady.pop(source.name, None)
+
+    async def _strike(self, source: SourceConfig, error: str) -> None:
+        self._struck.add(source.name)
+        if await in_daemon_thread(lambda: record_worker_death(self.sessions, source.name, error)):
+            self.quarantined.add(source.name)
+            log.error(
+                "source quarantined: the crawl worker died with it in flight several times in a row; "
+                "it is not polled until the config is reloaded (SIGHUP) or the daemon restarts",
+                extra={"source": source.name, "url": source.url, "error": error},
+            )
 
     def adapt(self, source: SourceConfig, state: SourceState) -> float:
         """Work out, store and publish the source's next interval; report a source that keeps failing."""
@@ -112,13 +169,13 @@ class CrawlJob:
     def _source(self, name: str) -> SourceConfig | None:
         return next((s for s in self.config().sources if s.name == name), None)
 
-    def _log(self, source: SourceConfig, outcome: SourceOutcome, result: CrawlResult) -> None:
-        extra = {"source": source.name, "url": source.url, "outcome": outcome.outcome, "duration": result.duration}
+    def _log(self, source: SourceConfig, outcome: PollOutcome) -> None:
+        extra = {"source": source.name, "url": source.url, "outcome": outcome.outcome, "duration": outcome.duration}
         if outcome.outcome in ("ok", "not_modified"):
-            counts = {k: result.counts.get(k, 0) for k in ("fetched", "new", "matched", "alerts_queued")}
+            counts = {k: outcome.counts.get(k, 0) for k in ("fetched", "new", "matched", "alerts_queued")}
             log.info("crawl finished", extra={**extra, "counts": {"listed": outcome.items_listed, **counts}})
         elif outcome.outcome == "stopped":
-            log.info("crawl stopped at shutdown", extra=extra)
+            log.info("poll stopped with the crawl worker: %s", outcome.error, extra=extra)
         else:
             log.error("crawl %s: %s", outcome.outcome, outcome.error, extra={**extra, "error": outcome.error})
 

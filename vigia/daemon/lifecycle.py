@@ -1,11 +1,12 @@
 """The daemon from start to exit: start the parts, react to signals, stop in order.
 
-Start: database (migrated), sources registered, health endpoint, dispatcher, scheduler.
-SIGHUP: read the config again; a valid one replaces sources and intervals, an invalid
-one is refused with one log line and the running config stays. SIGTERM or SIGINT:
-no new crawls; running crawls get half the grace period to finish, then SIGTERM
-(Scrapy closes gracefully) and SIGKILL at the deadline; the outbox is flushed once
-more; exit 0. Everything stored is in the database, so a restart picks up where
+Start: database (migrated), sources registered, health endpoint, dispatcher, the crawl
+worker (or, with Redis, the job queue), scheduler. SIGHUP: read the config again; a valid
+one replaces sources and intervals and the worker is replaced once its polls finish (so
+rules and crawler settings change too), an invalid one is refused with one log line and
+the running config stays. SIGTERM or SIGINT: no new polls; polls in flight get half the
+grace period to finish, then the worker gets SIGTERM (Scrapy closes gracefully) and
+SIGKILL at the deadline; the outbox is flushed once more; exit 0. Everything stored is in the database, so a restart picks up where
 this one stopped: pending alerts go out, known articles are not alerted again.
 """
 
@@ -26,15 +27,17 @@ from storage.models import utcnow
 
 from rules import RuleError
 from vigia.config import Config, load_config
-from vigia.crawl import load_ruleset
+from vigia.crawl import load_ruleset, redis_prefix
 from vigia.daemon.config_snapshot import AcceptedConfig, read_config_text
 from vigia.daemon.crawl_job import CrawlJob
+from vigia.daemon.db_probe import DatabaseProbe
 from vigia.daemon.delivery_loop import DeliveryLoop, DeliveryReport, in_daemon_thread
 from vigia.daemon.http_endpoint import HealthEndpoint
 from vigia.daemon.metrics import DaemonMetrics
+from vigia.daemon.redis_jobs import RedisPoller
 from vigia.daemon.schedule import SourceSchedule
-from vigia.daemon.source_state import read_state, register_sources
-from vigia.daemon.supervisor import CrawlCommand, Supervisor
+from vigia.daemon.source_state import quarantined_sources, read_state, register_sources
+from vigia.daemon.supervisor import WorkerCommand, WorkerSupervisor
 from vigia.errors import ConfigError, VigiaError
 from vigia.logs import add_secrets
 
@@ -63,18 +66,32 @@ class Daemon:
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.accepted = AcceptedConfig(config.path)
         self.accepted.accept(read_config_text(config.path))
-        self.supervisor = Supervisor(
-            CrawlCommand(config.path, log_format, log_level),
-            timeout=config.daemon.crawl_timeout.total_seconds(),
-            grace=config.daemon.grace.total_seconds(),
-            config_path=self.accepted.for_crawl,
-        )
+        self.supervisor = self._poller(config, log_format, log_level)
         self.delivery = DeliveryLoop(lambda: deliver(self.config), self.metrics)
+        self.database = DatabaseProbe(sessions)
         self.job = CrawlJob(lambda: self.config, sessions, self.supervisor, self.delivery, self.metrics, self._reschedule)
         self.schedule = SourceSchedule(self.scheduler, self.job.run)
         self.endpoint = HealthEndpoint(config.daemon.http, self.metrics, self.healthy) if config.daemon.http else None
         self.stopping = False
         self._stop = asyncio.Event()
+
+    def _poller(self, config: Config, log_format: str, log_level: str) -> WorkerSupervisor | RedisPoller:
+        daemon = config.daemon
+        if config.crawler.redis_url:
+            return RedisPoller(
+                config.crawler.redis_url,
+                redis_prefix(config),
+                timeout=daemon.crawl_timeout.total_seconds(),
+                grace=daemon.grace.total_seconds(),
+            )
+        return WorkerSupervisor(
+            WorkerCommand(config.path, log_format, log_level),
+            timeout=daemon.crawl_timeout.total_seconds(),
+            grace=daemon.grace.total_seconds(),
+            max_age=daemon.worker_max_age.total_seconds() if daemon.worker_max_age else None,
+            max_rss=daemon.worker_max_rss,
+            config_path=self.accepted.for_crawl,
+        )
 
     async def run(self) -> int:
         """Run until SIGTERM or SIGINT; return the exit status (0 after a clean stop)."""
@@ -91,7 +108,9 @@ class Daemon:
                 await self.endpoint.start()
             except OSError as exc:
                 raise ConfigError(str(self.config.path), "daemon.http", f"cannot listen on {self.config.daemon.http}: {exc.strerror}") from None
+        self.database.start()
         self.delivery.start()
+        self.supervisor.start()
         self.scheduler.start()
         await self._plan_sources()
         self.metrics.up.set(1)
@@ -106,8 +125,12 @@ class Daemon:
             return False, "stopping"
         if not self.scheduler.running:
             return False, "the scheduler is not running"
-        ok, detail = self.delivery.alive()
-        return (ok, f"scheduler running, {detail}") if ok else (False, detail)
+        details = ["scheduler running"]
+        for ok, detail in (self.database.healthy(), self.supervisor.alive(), self.delivery.alive()):
+            if not ok:
+                return False, detail
+            details.append(detail)
+        return True, ", ".join(details)
 
     def request_stop(self, reason: str) -> None:
         if not self.stopping:
@@ -141,6 +164,8 @@ class Daemon:
         self.accepted.accept(text)
         self.supervisor.timeout = new.daemon.crawl_timeout.total_seconds()
         self.supervisor.grace = new.daemon.grace.total_seconds()
+        self.supervisor.recycle("the config was reloaded")  # rules and crawler settings live in the worker
+        self.job.quarantined.clear()  # register_sources lifted them
         await self._plan_sources(replan=True)
         after = self.schedule.names()
         log.info(
@@ -154,17 +179,15 @@ class Daemon:
         started = time.monotonic()
         grace = self.config.daemon.grace.total_seconds()
         self.scheduler.pause()
-        self.supervisor.stopping = True
         running = list(self.job.active)
         if running:
-            log.info("waiting for %d running crawl(s)", len(running))
-            await asyncio.wait(running, timeout=grace * FINISH_SHARE)
-        if self.supervisor.running:
-            await self.supervisor.stop_all(deadline=started + grace * KILL_SHARE)
+            log.info("waiting for %d poll(s) in flight", len(running))
+        await self.supervisor.stop(finish_by=started + grace * FINISH_SHARE, kill_by=started + grace * KILL_SHARE)
         if self.job.active:
             await asyncio.wait(list(self.job.active), timeout=max(0.1, started + grace * KILL_SHARE - time.monotonic()))
         self.scheduler.shutdown(wait=False)
         await self.delivery.stop(flush_timeout=max(1.0, started + grace * 0.95 - time.monotonic()))
+        self.database.stop()
         if self.endpoint is not None:
             await self.endpoint.close()
         self.accepted.close()
@@ -173,6 +196,7 @@ class Daemon:
     async def _plan_sources(self, replan: bool = False) -> None:
         """Give each configured source its job; drop jobs of sources no longer configured."""
         configured = {source.name for source in self.config.sources}
+        self.job.quarantined = await in_daemon_thread(lambda: quarantined_sources(self.sessions)) & configured
         for name in self.schedule.names() - configured:
             self.schedule.remove(name)
             self.metrics.forget_source(name)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
-# Crawls last from a second (a 304) to minutes (a big sitemap).
-CRAWL_BUCKETS = (0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, float("inf"))
+# Polls last from milliseconds (a 304) to minutes (a big sitemap).
+CRAWL_BUCKETS = (0.01, 0.05, 0.25, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, float("inf"))
 
 
 class DaemonMetrics:
@@ -20,11 +20,11 @@ class DaemonMetrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.crawls = Counter(
-            "vigia_crawls", "Crawls of a source, by outcome (ok, not_modified, failed, timeout, crashed, stopped).",
+            "vigia_crawls", "Polls of a source, by outcome (ok, not_modified, failed, timeout, crashed, stopped, unavailable).",
             ["source", "outcome"], registry=r,
         )
         self.crawl_duration = Histogram(
-            "vigia_crawl_duration_seconds", "Wall time of one crawl process.", ["source"], buckets=CRAWL_BUCKETS, registry=r
+            "vigia_crawl_duration_seconds", "Wall time of one poll, from its listing request to its last article.", ["source"], buckets=CRAWL_BUCKETS, registry=r
         )
         self.articles = Counter(
             "vigia_articles", "Articles by stage: fetched, new (first seen), matched (by a rule).",

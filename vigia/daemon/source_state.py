@@ -28,12 +28,46 @@ class SourceState:
     last_crawled_at: datetime | None
     poll_interval: float | None
     rate: PublishingRate | None  # None until the source has been crawled successfully once
+    quarantined: bool = False
+
+
+# Worker deaths in a row with a source in flight before the source is quarantined.
+QUARANTINE_AFTER = 3
 
 
 def register_sources(sessions: sessionmaker[Session], config: Config) -> None:
-    """Give every configured source a row, so its state can be kept before its first crawl."""
+    """Give every configured source a row, so its state can be kept before its first crawl.
+
+    Called at start and on every accepted reload, which also lifts quarantines: the
+    operator who fixed or removed a poison source says so by reloading.
+    """
     with sessions.begin() as session:
         ensure_sources(session, [(s.name, s.type, s.url) for s in config.sources])
+        session.execute(
+            update(Source).where(Source.quarantined_at.is_not(None)).values(quarantined_at=None, worker_deaths=0)
+        )
+
+
+def quarantined_sources(sessions: sessionmaker[Session]) -> set[str]:
+    with sessions() as session:
+        return set(session.scalars(select(Source.name).where(Source.quarantined_at.is_not(None))))
+
+
+def record_worker_death(sessions: sessionmaker[Session], name: str, error: str) -> bool:
+    """The worker died with this source in flight: count it as a failure; True once it is quarantined."""
+    with sessions.begin() as session:
+        record_source_error(session, name, error)
+        session.execute(update(Source).where(Source.name == name).values(worker_deaths=Source.worker_deaths + 1))
+        deaths = session.scalar(select(Source.worker_deaths).where(Source.name == name)) or 0
+        if deaths >= QUARANTINE_AFTER:
+            session.execute(update(Source).where(Source.name == name).values(quarantined_at=utcnow()))
+            return True
+    return False
+
+
+def clear_worker_deaths(sessions: sessionmaker[Session], name: str) -> None:
+    with sessions.begin() as session:
+        session.execute(update(Source).where(Source.name == name).values(worker_deaths=0))
 
 
 def read_state(sessions: sessionmaker[Session], name: str, now: datetime | None = None) -> SourceState | None:
@@ -59,6 +93,7 @@ def read_state(sessions: sessionmaker[Session], name: str, now: datetime | None 
             last_crawled_at=source.last_crawled_at,
             poll_interval=source.poll_interval,
             rate=rate,
+            quarantined=source.quarantined_at is not None,
         )
 
 

@@ -1,7 +1,7 @@
 """alerts.unconfirmed_since: posts that may have reached Slack without a recorded ts
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-01 09:45:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 revision = '0003'
 # Chained after 0001 for now; the lead re-chains it after 0002 when merging.
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

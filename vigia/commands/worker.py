@@ -1,0 +1,42 @@
+"""``vigia worker``: a long-lived crawl worker.
+
+With ``crawler.redis_url`` set it takes due listings from Redis, where the daemon's
+scheduler pushes them, and reports each poll back there (run one per machine or core).
+``--stdio`` is the daemon's own worker: jobs on stdin, reports and heartbeats on stdout.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TextIO
+
+from crawler.run import run_worker
+from vigia.config import Config
+from vigia.crawl import crawl_spec, load_ruleset, redis_prefix
+from vigia.database import open_config_database
+from vigia.errors import ConfigError, ExitStatus
+
+
+def worker_command(config: Config, out: TextIO, err: TextIO, *, stdio: bool = False) -> int:
+    ruleset = load_ruleset(config)
+    if stdio:
+        # The protocol owns the real stdout; anything a library prints goes to stderr instead.
+        protocol = os.dup(1)
+        os.dup2(2, 1)
+        from crawler.worker import PipeFeed
+
+        feed = PipeFeed(0, protocol)
+    else:
+        if not config.crawler.redis_url:
+            raise ConfigError(
+                str(config.path), "crawler.redis_url", "vigia worker takes its jobs from Redis: set crawler.redis_url"
+            )
+        from crawler.redis_feed import RedisFeed
+
+        feed = RedisFeed(config.crawler.redis_url, redis_prefix(config))
+    open_config_database(config)  # migrate, and fail with the config's key if unreachable
+    spec = crawl_spec(config, [], ruleset)
+    # A shared dupefilter entry outlives no poll: an article held by a worker that died is asked for again.
+    spec.settings["VIGIA_DUPEFILTER_TTL"] = config.daemon.crawl_timeout.total_seconds()
+    run_worker(spec, feed)
+    return ExitStatus.SUCCESS

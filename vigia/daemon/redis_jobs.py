@@ -1,0 +1,174 @@
+"""With ``crawler.redis_url``: the daemon's polls go to `vigia worker` processes through Redis.
+
+The scheduler still decides when each source is due; each due poll becomes a job on the
+deployment's job list, which any worker takes (``crawler.redis_feed`` is the other end),
+and its report comes back on the results list, read here by one blocking loop. The daemon
+runs no crawl worker of its own in this mode. A poll taken by a worker whose heartbeat
+key expired (killed, crashed) is answered as crashed and polled again; one whose report
+never comes otherwise is given up after ``daemon.crawl_timeout`` and a margin, and counted
+as a timeout. Either way its next poll reads the listing again, since its validators
+were not saved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+import redis
+import redis.asyncio as aioredis
+
+from crawler.redis_feed import RedisKeys
+from vigia.daemon.supervisor import REPORT_SLACK, PollOutcome
+
+log = logging.getLogger("vigia.daemon.redis")
+
+WORKERS_CHECK_EVERY = 3.0
+# A poll in flight this long is checked against its worker's heartbeat.
+ORPHAN_AFTER = 5.0
+
+
+class RedisPoller:
+    def __init__(self, redis_url: str, prefix: str, *, timeout: float, grace: float) -> None:
+        self.redis_url = redis_url
+        self.keys = RedisKeys(prefix)
+        self.timeout = timeout
+        self.grace = grace
+        self.stopping = False
+        self.waiting: dict[str, tuple[asyncio.Future[PollOutcome], str, float]] = {}
+        self.client: aioredis.Redis | None = None
+        self.workers_seen = 0
+        self._workers_checked = 0.0
+        self._error: str | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        # Polls fall due in bursts (a thousand at start-up): they queue for a few pooled
+        # connections rather than open one each. The results reader blocks on its own.
+        pool = aioredis.BlockingConnectionPool.from_url(self.redis_url, max_connections=8, timeout=30)
+        self.client = aioredis.Redis(connection_pool=pool)
+        self._task = asyncio.create_task(self._read_results(), name="vigia-redis-results")
+
+    def recycle(self, reason: str) -> None:
+        """Workers read their config at start: after a reload, restart them to change rules or crawler settings."""
+        log.info("%s; restart `vigia worker` processes for crawler or rule changes to reach them", reason)
+
+    async def poll(self, source: dict[str, Any]) -> PollOutcome:
+        if self.stopping or self.client is None:
+            return PollOutcome(source["name"], "stopped", "the daemon is stopping")
+        job_id = uuid.uuid4().hex
+        future: asyncio.Future[PollOutcome] = asyncio.get_running_loop().create_future()
+        self.waiting[job_id] = (future, source["name"], time.monotonic())
+        job = {"type": "poll", "id": job_id, "source": source, "timeout": self.timeout}
+        try:
+            await self.client.rpush(self.keys.jobs, json.dumps(job))
+        except redis.RedisError as exc:
+            self.waiting.pop(job_id, None)
+            return PollOutcome(source["name"], "unavailable", f"cannot queue the poll in Redis: {exc}")
+        return await future
+
+    def alive(self) -> tuple[bool, str]:
+        if self._task is None or self._task.done():
+            return False, "the Redis results reader is not running"
+        if self._error:
+            return False, f"Redis unreachable: {self._error}"
+        return True, f"{self.workers_seen} crawl workers seen in Redis, {len(self.waiting)} polls in flight"
+
+    async def stop(self, finish_by: float, kill_by: float) -> None:
+        """No new jobs; wait for the polls in flight until ``finish_by``, then stop waiting."""
+        self.stopping = True
+        while self.waiting and time.monotonic() < finish_by:
+            await asyncio.sleep(0.05)
+        for job_id, (future, name, _) in list(self.waiting.items()):
+            if not future.done():
+                future.set_result(PollOutcome(name, "stopped", "the daemon stopped before the poll's report came"))
+        self.waiting.clear()
+        if self._task is not None:
+            self._task.cancel()
+        if self.client is not None:
+            await self.client.aclose()
+
+    async def _read_results(self) -> None:
+        reader = aioredis.Redis.from_url(self.redis_url)
+        try:
+            await self._read_with(reader)
+        finally:
+            await reader.aclose()
+
+    async def _read_with(self, reader: aioredis.Redis) -> None:
+        while True:
+            try:
+                found = await reader.blpop([self.keys.results], timeout=1)
+                self._error = None
+            except redis.RedisError as exc:
+                if self._error is None:
+                    log.error("cannot read poll results from Redis: %s", exc)
+                self._error = str(exc)
+                await asyncio.sleep(2)
+                continue
+            if found is not None:
+                self._settle(found[1])
+            await self._housekeeping()
+
+    def _settle(self, raw: bytes) -> None:
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            return
+        waiting = self.waiting.pop(str(message.get("id")), None)
+        if waiting is None:
+            return  # a report for a poll given up, or from an earlier daemon
+        future, name, _ = waiting
+        counts = message.get("counts") or {}
+        if not future.done():
+            future.set_result(
+                PollOutcome(
+                    name=name,
+                    outcome=str(message.get("outcome") or "failed"),
+                    error=message.get("error"),
+                    items_listed=int(message.get("items_listed") or 0),
+                    counts={k: int(v or 0) for k, v in counts.items()},
+                    duration=float(message.get("duration") or 0.0),
+                )
+            )
+
+    async def _housekeeping(self) -> None:
+        now = time.monotonic()
+        for job_id, (future, name, sent) in list(self.waiting.items()):
+            if now - sent > self.timeout + REPORT_SLACK:
+                del self.waiting[job_id]
+                if not future.done():
+                    future.set_result(PollOutcome(name, "timeout", f"no report from any crawl worker after {self.timeout:g}s"))
+        if now - self._workers_checked > WORKERS_CHECK_EVERY and self.client is not None:
+            self._workers_checked = now
+            try:
+                prefix = self.keys.worker("")
+                alive = {key.decode().removeprefix(prefix) async for key in self.client.scan_iter(prefix + "*")}
+                await self._give_up_orphans(alive, now)
+            except redis.RedisError:
+                return
+            self.workers_seen = len(alive)
+            if not alive and self.waiting:
+                log.warning("no `vigia worker` is taking jobs from Redis; %d polls wait", len(self.waiting))
+
+    async def _give_up_orphans(self, alive: set[str], now: float) -> None:
+        """Polls taken by a worker whose heartbeat stopped (killed, crashed): answer them as crashed."""
+        assert self.client is not None
+        candidates = [job_id for job_id, (_, _, sent) in self.waiting.items() if now - sent > ORPHAN_AFTER]
+        if not candidates:
+            return
+        pipe = self.client.pipeline(transaction=False)
+        for job_id in candidates:
+            pipe.hget(self.keys.poll(job_id), "owner")
+        owners = await pipe.execute()
+        for job_id, owner in zip(candidates, owners):
+            if owner is None or owner.decode() in alive:
+                continue  # not taken yet, or its worker is alive
+            await self.client.delete(self.keys.poll(job_id))  # late reports of its requests are ignored
+            future, name, _ = self.waiting.pop(job_id)
+            if not future.done():
+                future.set_result(PollOutcome(name, "crashed", f"the crawl worker {owner.decode()} stopped during the poll"))
