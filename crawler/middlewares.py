@@ -173,8 +173,10 @@ class AddressGuardMiddleware:
     def _own_endpoints(self, request: Request) -> list[Endpoint]:
         """The configured endpoint of the request's source; every source's for a request
         that belongs to none (robots.txt, asked for a host one of them already passed)."""
+        # run.sources, not spec.sources: the long-lived worker learns its sources job by job.
         name = request.meta.get("vigia_source")
-        sources = [s for s in self.run.spec.sources if s.name == name] or self.run.spec.sources
+        known = list(self.run.sources.values())
+        sources = [s for s in known if s.name == name] or known
         return [target for target in (endpoint(source.url) for source in sources) if target]
 
     async def _address(self, host: str) -> str | None:
