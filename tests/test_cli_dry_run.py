@@ -93,13 +93,21 @@ def test_run_dry_run_prints_alerts_as_they_come(tmp_path: Path, outlet) -> None:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=ENV,
     )
     printed: list[str] = []
+    logged: list[str] = []
     reader = threading.Thread(target=lambda: printed.extend(iter(process.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
     reader.start()
+    log_reader = threading.Thread(target=lambda: logged.extend(iter(process.stderr.readline, "")), daemon=True)  # type: ignore[union-attr]
+    log_reader.start()
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and not any(article.title in line for line in printed):
             if process.poll() is not None:
                 break
+            time.sleep(0.2)
+        # A reload of the same slack-less config is taken, as the start was.
+        process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any("reload" in line for line in logged):
             time.sleep(0.2)
     finally:
         process.send_signal(signal.SIGTERM)
@@ -109,8 +117,10 @@ def test_run_dry_run_prints_alerts_as_they_come(tmp_path: Path, outlet) -> None:
             process.kill()
             raise
         reader.join(timeout=5)
-    stderr = process.stderr.read()  # type: ignore[union-attr]
+        log_reader.join(timeout=5)
+    stderr = "".join(logged)
     out = "".join(printed)
     assert any(article.title in line for line in printed), f"stdout:\n{out}\nstderr:\n{stderr}"
     assert "[dry run: not posted]" in out
+    assert "config reloaded" in stderr and "refused" not in stderr, stderr
     assert code == 0, stderr

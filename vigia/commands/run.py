@@ -38,7 +38,7 @@ def run_command(config: Config, out: TextIO, err: TextIO, *, dry_run: bool = Fal
     if root_level == logging.WARNING:
         announce("vigia")
     daemon = Daemon(config, sessions, delivery_for(sessions, out if dry_run else None), log_format=current_format(),
-                    log_level=child_level)
+                    log_level=child_level, require_slack=not dry_run)
     return asyncio.run(daemon.run())
 
 

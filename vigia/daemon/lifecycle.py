@@ -58,8 +58,14 @@ class Daemon:
         *,
         log_format: str = "text",
         log_level: str = "WARNING",
+        require_slack: bool = True,
     ) -> None:
-        """``deliver(config)`` posts what is pending and returns a DeliveryReport."""
+        """``deliver(config)`` posts what is pending and returns a DeliveryReport.
+
+        ``require_slack=False`` (a dry run prints instead of posting): a reloaded config may
+        then leave out the slack section, as the one it started with could.
+        """
+        self.require_slack = require_slack
         self.config = config
         self.sessions = sessions
         self.metrics = DaemonMetrics()
@@ -142,7 +148,7 @@ class Daemon:
         path = self.config.path
         try:
             text = read_config_text(path)
-            new = await in_daemon_thread(lambda: load_config(path))
+            new = await in_daemon_thread(lambda: load_config(path, require_slack=self.require_slack))
             await in_daemon_thread(lambda: load_ruleset(new))  # broken rules would fail every crawl
             if read_config_text(path) != text:
                 raise ConfigError(str(path), None, "the file changed while it was being read; send SIGHUP again")
