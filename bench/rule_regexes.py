@@ -3,7 +3,10 @@
 Prints microseconds per document for a few typical rule regexes on both engines, then the time RE2
 takes for ``(a+)+$`` on a hostile 1 MB page of "aaaa…b" (Python's re would not finish). Never asserts.
 
-    python bench/regex.py
+    python bench/rule_regexes.py
+
+(Not ``bench/regex.py``: a script's folder comes first on sys.path, and that name hid the
+``regex`` package from dateparser in every other bench script.)
 """
 
 from __future__ import annotations
