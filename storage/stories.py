@@ -26,6 +26,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 
 from datasketch import MinHash
@@ -117,8 +118,13 @@ def shingles(text: str) -> set[str]:
     return {" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
 
 
+@lru_cache(maxsize=8)
 def signature(text: str) -> MinHash | None:
-    """The MinHash of the text's shingles (None for a text without words)."""
+    """The MinHash of the text's shingles (None for a text without words).
+
+    Cached: storing an article signs its text to find its story and again to remember it,
+    and signing costs a few milliseconds. Callers only read the result.
+    """
     found = shingles(text)
     if not found:
         return None
