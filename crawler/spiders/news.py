@@ -296,6 +296,11 @@ class NewsSpider(scrapy.Spider):
                 fresh[key] = entry
         budget = self.run.budget(name)
         source = self.run.source(name)
+        # ``scheduled`` is this process's in-flight set. With a shared queue (Redis) another
+        # worker may fetch the article and end its request, so the key would stay here for
+        # good and a failed article would never be asked for again: there the shared
+        # dupefilter keeps a URL from being fetched twice at once.
+        track_in_flight = not self.run.spec.redis_url
         keys = list(fresh)
         for start in range(0, len(keys), KNOWN_URLS_CHUNK):
             chunk = keys[start : start + KNOWN_URLS_CHUNK]
@@ -304,8 +309,7 @@ class NewsSpider(scrapy.Spider):
                 with self.run.sessions() as session:
                     known = known_urls(session, chunk)
             for position, key in enumerate(chunk, start):
-                if key in known:
-                    self.run.scheduled.add(key)
+                if key in known:  # the store deduplicates it; no request, so nothing in flight
                     self.run.already_known += 1
                     continue
                 if budget.articles_left <= 0:
@@ -316,7 +320,8 @@ class NewsSpider(scrapy.Spider):
                     )
                     return
                 budget.articles_left -= 1
-                self.run.scheduled.add(key)
+                if track_in_flight:
+                    self.run.scheduled.add(key)
                 yield self.article_request(name, source.outlet, key, fresh[key])
 
     def article_request(self, name: str, outlet: str, key: str, entry: ListedArticle) -> scrapy.Request:
