@@ -29,11 +29,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 
-from datasketch import MinHash
+from typing import TYPE_CHECKING
+
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from storage.models import Article, Match, StoryBand
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 # Two 64-bit SimHashes this close (in differing bits) are the same story. Tuned in
 # tests/test_fingerprint.py against edited copies and unrelated stories on one topic.
@@ -128,6 +132,10 @@ def signature(text: str) -> MinHash | None:
     found = shingles(text)
     if not found:
         return None
+    # Imported here: datasketch brings numpy and scipy (~80 MB resident, ~0.5 s), which only
+    # the processes that store articles need, not the daemon or the CLI's other commands.
+    from datasketch import MinHash
+
     minhash = MinHash(num_perm=NUM_PERM, seed=1)
     minhash.update_batch([s.encode("utf-8") for s in found])
     return minhash
