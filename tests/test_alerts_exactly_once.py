@@ -14,10 +14,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +25,7 @@ from alerts import outbox
 from alerts.dispatcher import SlackSettings, deliver_pending
 from storage.db import open_database
 from storage.models import utcnow
+from tests.support.waiting import eventually
 from tests.test_alerts_dispatcher import CHANNEL, T0, add, alerts, settings
 from vigia.commands.alerts import alerts_command
 from vigia.slack_standin import SlackStandIn
@@ -48,15 +48,6 @@ def slack() -> Iterator[SlackStandIn]:
         standin.channel_id(CHANNEL)  # the channel exists in the workspace
         yield standin
 
-
-def eventually(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"after {timeout:g}s still waiting for: {what}")
 
 
 def listing(maker: sessionmaker[Session]) -> str:

@@ -26,6 +26,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from rules import Document, load_rules
 from tests.support.labelled import LabelledArticle, article_page, feed, load_labelled, stories
 from tests.support.news_site import NewsSite
+from tests.support.waiting import eventually
 from vigia.slack_standin import SlackStandIn
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,16 +43,6 @@ def matching_stories() -> list[LabelledArticle]:
 
 ARTICLES = matching_stories()
 
-
-def eventually(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Poll until ``check()`` is truthy; fail naming ``what`` otherwise."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"after {timeout:g}s still waiting for: {what}")
 
 
 class Outlet:

@@ -14,8 +14,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import pytest
 from rules import Document, load_rules
 from tests.support.labelled import article_page, feed, load_labelled, stories
 from tests.support.news_site import NewsSite
+from tests.support.waiting import eventually
 from vigia.slack_standin import SlackStandIn
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,15 +36,6 @@ def matching_stories(count: int) -> list:
     firsts = [group[0] for group in stories(load_labelled()).values()]
     return [a for a in firsts if ruleset.match(Document(title=a.title, text="\n\n".join(a.paragraphs)))][:count]
 
-
-def eventually(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"after {timeout:g}s still waiting for: {what}")
 
 
 @pytest.fixture
