@@ -15,6 +15,7 @@ CPU is not counted against the daemon; the machine's other load is reported as m
 
     python bench/scale.py [--feeds 100 1400 5000] [--every 60] [--window 120] [--hosts 100]
     python bench/scale.py --feeds 1400 --redis-workers 2   # the scheduler plus two `vigia worker` over Redis
+    python bench/scale.py --feeds 1400 --window 3600 --memory-every 300   # an hour, resident sizes every 5 min
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from tests.support.labelled import LabelledArticle, article_page, feed  # noqa: 
 from vigia.daemon import procfs  # noqa: E402
 from vigia.slack_standin import SlackStandIn  # noqa: E402
 
-PORT = 18080
+PORT = 18080  # --port changes it
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
@@ -177,6 +178,20 @@ def cpu_by_role(pid: int, top: str = "daemon") -> dict[str, float]:
     return roles
 
 
+def resident_by_role(roots: list[int]) -> dict[str, int]:
+    """Resident bytes now of the daemon itself, its crawl worker(s), and the rest (the extraction pool)."""
+    sizes: dict[str, int] = {}
+    for root in roots:
+        for member in procfs.tree(root):
+            try:
+                cmdline = Path(f"/proc/{member}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            role = "daemon" if member == roots[0] else "worker" if b"worker" in cmdline else "pool"
+            sizes[role] = sizes.get(role, 0) + procfs.resident_bytes(member)
+    return sizes
+
+
 def machine_busy() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -198,7 +213,14 @@ def story() -> LabelledArticle:
 
 
 def run(
-    n: int, every: float, window: float, hosts: int, servers: dict[str, ThreadingHTTPServer], feeds: Feeds, redis_workers: int
+    n: int,
+    every: float,
+    window: float,
+    hosts: int,
+    servers: dict[str, ThreadingHTTPServer],
+    feeds: Feeds,
+    redis_workers: int,
+    memory_every: float = 0.0,
 ) -> None:
     feeds.half_interval = every / 2
     host_names = [f"127.0.1.{h}" for h in range(1, hosts + 1)]
@@ -254,8 +276,14 @@ def run(
             roles0 = cpu_by_roles(roots)
             peak_rss = 0
             published_at = seen_at = None
+            next_trace = t0
             while (now := time.monotonic()) - t0 < window:
                 peak_rss = max(peak_rss, sum(map(procfs.tree_resident_bytes, roots)))
+                if memory_every and now >= next_trace:
+                    sizes = resident_by_role(roots)
+                    said = ", ".join(f"{role} {size / 1e6:.0f} MB" for role, size in sorted(sizes.items()))
+                    print(f"  resident at {now - t0:5.0f}s: {said}; total {sum(sizes.values()) / 1e6:.0f} MB", flush=True)
+                    next_trace += memory_every
                 if published_at is None and now - t0 > window / 2 - every:
                     feeds.put(article.path, article_page(article).encode(), "text/html; charset=utf-8")
                     content_type, body = feed("rss", f"feed {target}", f"http://{target_host}:{PORT}", [article])
@@ -317,18 +345,22 @@ def run(
 
 
 def main() -> None:
+    global PORT
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--feeds", type=int, nargs="+", default=[100, 1400, 5000])
     parser.add_argument("--every", type=float, default=60.0, help="poll interval T in seconds (default 60)")
     parser.add_argument("--window", type=float, default=120.0, help="measuring window in seconds (default 120)")
     parser.add_argument("--hosts", type=int, default=100, help="loopback hosts 127.0.1.1.. to spread the feeds over")
     parser.add_argument("--redis-workers", type=int, default=0, help="poll through Redis with this many `vigia worker`")
+    parser.add_argument("--memory-every", type=float, default=0.0, help="print resident sizes every this many seconds")
+    parser.add_argument("--port", type=int, default=PORT, help=f"the feed servers' port (default {PORT})")
     args = parser.parse_args()
+    PORT = args.port
     servers: dict[str, ThreadingHTTPServer] = {}
     feeds = Feeds()
     print(f"bench/scale.py: {' '.join(sys.argv[1:]) or '(defaults)'}; load average before: {os.getloadavg()[0]:.2f}")
     for n in args.feeds:
-        run(n, args.every, args.window, args.hosts, servers, feeds, args.redis_workers)
+        run(n, args.every, args.window, args.hosts, servers, feeds, args.redis_workers, args.memory_every)
 
 
 if __name__ == "__main__":
