@@ -9,12 +9,12 @@ schedule become one message listing the period's stories grouped by rule.
 from __future__ import annotations
 
 import json
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from alerts.blocks import labels
 from alerts.errors import AlertError
+from alerts.labels import labels
 
 
 class DigestScheduleError(AlertError):
@@ -29,7 +29,7 @@ def schedule_key(schedule: dict[str, Any] | None) -> str:
 def _zone(schedule: dict[str, Any]) -> ZoneInfo | timezone:
     name = schedule.get("timezone") or schedule.get("tz")
     if not name:
-        return timezone.utc
+        return UTC
     try:
         return ZoneInfo(str(name))
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -53,14 +53,14 @@ def next_boundary(after: datetime, schedule: dict[str, Any] | None) -> datetime:
     local = after.astimezone(zone)
     if every in ("hourly", "hour", "1h"):
         start = local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-        return start.astimezone(timezone.utc)
+        return start.astimezone(UTC)
     if every not in ("daily", "day", "1d"):
         raise DigestScheduleError(f"digest 'every' must be hourly or daily, got {every!r}")
     at = _at(schedule)
     candidate = datetime.combine(local.date(), at, tzinfo=zone)
     if candidate <= local:
         candidate = datetime.combine(local.date() + timedelta(days=1), at, tzinfo=zone)
-    return candidate.astimezone(timezone.utc)
+    return candidate.astimezone(UTC)
 
 
 def is_due(created_at: datetime, schedule: dict[str, Any] | None, now: datetime) -> bool:

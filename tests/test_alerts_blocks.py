@@ -1,30 +1,22 @@
-"""alerts.blocks: safe, readable messages inside Slack's limits (no network, no database)."""
+"""Message rendering (alerts.blocks, mrkdwn, story_messages, listings): safe, readable, within Slack's limits (no network, no database)."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from alerts.blocks import (
-    BLOCK_LIMIT,
-    HEADER_LIMIT,
-    SECTION_LIMIT,
-    RuleHit,
-    Story,
-    bold_snippet,
-    copy_message,
-    digest_message,
-    escape,
-    lead_sentences,
-    story_message,
-)
+from alerts.blocks import BLOCK_LIMIT, HEADER_LIMIT, SECTION_LIMIT
+from alerts.listings import digest_message
+from alerts.mrkdwn import escape
+from alerts.snippets import bold_snippet, lead_sentences
+from alerts.story_messages import RuleHit, Story, copy_message, story_message
 
 STORY = Story(
     url="https://www.milenio.com/politica/nota?id=1&utm=x",
     outlet="Milenio",
     title="Sheinbaum y Rubio acuerdan cooperación contra el fentanilo",
     author="Redacción",
-    published_at=datetime(2026, 3, 2, 15, 7, tzinfo=timezone.utc),
+    published_at=datetime(2026, 3, 2, 15, 7, tzinfo=UTC),
     text="Primera oración del texto. Segunda oración aquí. Tercera oración. Cuarta que no cabe.",
 )
 
@@ -109,7 +101,7 @@ def test_lead_sentences() -> None:
 
 
 def test_only_the_first_terms_are_listed_with_a_count_of_the_rest() -> None:
-    from alerts.blocks import SHOWN_TERMS
+    from alerts.story_messages import SHOWN_TERMS
 
     terms = [f"término{i}" for i in range(SHOWN_TERMS + 3)]
     body = all_text(story_message(STORY, [hit(terms=terms, snippet="Texto.")]))
@@ -128,7 +120,8 @@ def test_mrkdwn_markers_from_a_page_do_not_format() -> None:
     for marked in ("*Urgente*", "_todo_", "~falso~", "`rm -rf`", "*Diario*", "_Sur_", "~Nadie~", "*aviso*",
                    "_falso_", "~tachado~", "`código`", "*negrita*"):
         assert marked not in body
-    assert "∗Urgente∗: ＿todo＿ ∼falso∼ ˋrm -rfˋ" in body  # look-alikes: the reader still sees the words
+    # The look-alikes are the point here: the reader still sees the words.
+    assert "∗Urgente∗: ＿todo＿ ∼falso∼ ˋrm -rfˋ" in body  # noqa: RUF001
     assert "<https://x.example/a_b*c~d|" in json.dumps(message.blocks)  # URLs are left as they are
 
 
@@ -153,5 +146,5 @@ def test_bidi_overrides_and_zero_width_characters_are_dropped() -> None:
 
 def test_a_date_in_year_9998_is_not_shown() -> None:
     future = Story(url="https://x.example/f", outlet="Diario", title="T",
-                   published_at=datetime(9998, 1, 1, tzinfo=timezone.utc))
+                   published_at=datetime(9998, 1, 1, tzinfo=UTC))
     assert "9998" not in all_text(story_message(future, [hit()]))

@@ -74,7 +74,7 @@ def test_every_message_carries_metadata_naming_its_alert(db, slack) -> None:
     deliver_pending(db, settings(slack), now=T0 + timedelta(minutes=2))
     parent, reply = slack.all_messages
     rows = alerts(db)
-    for message, row in zip((parent, reply), rows):
+    for message, row in zip((parent, reply), rows, strict=True):
         assert message["metadata"]["event_type"] == "vigia_alert"
         assert message["metadata"]["event_payload"]["alert_ids"] == str(row.id)
     assert rows[0].article_id == story and reply["thread_ts"] == parent["ts"]
@@ -256,7 +256,7 @@ def test_tls_to_a_plain_http_port_fails_at_once_naming_base_url(db, slack) -> No
 
 
 def test_temporary_failures_give_up_after_a_bounded_number_of_attempts(sqlite_url: str) -> None:
-    from alerts.dispatcher import MAX_ATTEMPTS
+    from alerts.posting import MAX_ATTEMPTS
 
     engine, maker = open_database(sqlite_url)
     add(maker, "sin-fin")
