@@ -28,7 +28,7 @@ from scrapy.http import Response, TextResponse
 from sqlalchemy.exc import SQLAlchemyError
 from twisted.python.failure import Failure
 
-from crawler.canonical_url import canonical_url
+from crawler.article_selection import new_articles
 from crawler.decoding import decode_page
 from crawler.errors import ListingError
 from crawler.failures import describe_failure
@@ -36,16 +36,18 @@ from crawler.feeds import parse_feed
 from crawler.items import ArticleItem, ListedArticle
 from crawler.links import article_links
 from crawler.poll import PollReport
+from crawler.responses import (
+    content_type,
+    first_url,
+    not_an_article,
+    text_headers,
+    validators,
+)
 from crawler.sitemaps import parse_sitemap
 from crawler.spec import SourceSpec
 from crawler.state import CrawlRun
-from storage.queries import known_urls
-
-KNOWN_URLS_CHUNK = 500  # listed URLs looked up in the store per query
 
 logger = logging.getLogger(__name__)
-
-HTML_TYPES = (b"text/html", b"application/xhtml", b"text/plain", b"application/xml", b"text/xml")
 
 
 class JobFeed(Protocol):
@@ -190,7 +192,7 @@ class NewsSpider(scrapy.Spider):
             self.run.polls.settle(poll_id)
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
-        yield from self.read_listing(response, lambda: parse_feed(response.body, response.url, _headers(response)))
+        yield from self.read_listing(response, lambda: parse_feed(response.body, response.url, text_headers(response)))
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         def read() -> list[ListedArticle]:
@@ -247,13 +249,8 @@ class NewsSpider(scrapy.Spider):
             self.run.listing_failed(name, response.url, f"database error while reading the listing: {exc}")
             return
         if response.meta.get("vigia_conditional"):
-            etag, modified = response.headers.get(b"ETag"), response.headers.get(b"Last-Modified")
-            self.run.listing_ok(
-                name,
-                etag=etag.decode("latin-1") if etag else None,
-                last_modified=modified.decode("latin-1") if modified else None,
-                listed=len(listed),
-            )
+            etag, last_modified = validators(response)
+            self.run.listing_ok(name, etag=etag, last_modified=last_modified, listed=len(listed))
         else:
             self.run.results[name].items_listed += len(listed)
         yield from requests
@@ -263,7 +260,7 @@ class NewsSpider(scrapy.Spider):
         poll_id = request.meta.get("vigia_poll")
         if self.run.polls.get(poll_id) is None and self.run.polls.adopt(poll_id, request.meta.get("vigia_spec")) is None:
             return
-        self._fail_listing(request.meta["vigia_source"], _first_url(request), describe_failure(failure))
+        self._fail_listing(request.meta["vigia_source"], first_url(request), describe_failure(failure))
         self.run.polls.listing_read(poll_id)
         self.run.polls.settle(poll_id)
 
@@ -280,49 +277,10 @@ class NewsSpider(scrapy.Spider):
     # Articles -----------------------------------------------------------------
 
     def article_requests(self, name: str, listed: Iterable[ListedArticle]) -> Iterator[scrapy.Request]:
-        """Requests for the listed articles not yet seen in this run nor stored before.
-
-        Newest first, and at most the source's article budget for this crawl: a listing
-        with more new entries than that is cut, the cut is reported, and the rest are
-        requested by the next poll (the budget counts only articles not stored yet).
-        """
-        fresh: dict[str, ListedArticle] = {}
-        for entry in newest_first(listed):
-            try:
-                key = canonical_url(entry.url)
-            except ValueError:
-                continue
-            if key not in self.run.scheduled and key not in fresh:
-                fresh[key] = entry
-        budget = self.run.budget(name)
-        source = self.run.source(name)
-        # ``scheduled`` is this process's in-flight set. With a shared queue (Redis) another
-        # worker may fetch the article and end its request, so the key would stay here for
-        # good and a failed article would never be asked for again: there the shared
-        # dupefilter keeps a URL from being fetched twice at once.
-        track_in_flight = not self.run.spec.redis_url
-        keys = list(fresh)
-        for start in range(0, len(keys), KNOWN_URLS_CHUNK):
-            chunk = keys[start : start + KNOWN_URLS_CHUNK]
-            known: set[str] = set()
-            if not self.run.spec.refetch:
-                with self.run.sessions() as session:
-                    known = known_urls(session, chunk)
-            for position, key in enumerate(chunk, start):
-                if key in known:  # the store deduplicates it; no request, so nothing in flight
-                    self.run.already_known += 1
-                    continue
-                if budget.articles_left <= 0:
-                    self.run.note(
-                        name,
-                        f"listing capped: requested the newest {self.run.spec.max_articles_per_source} new articles; "
-                        f"up to {len(keys) - position} older entries left for the next poll",
-                    )
-                    return
-                budget.articles_left -= 1
-                if track_in_flight:
-                    self.run.scheduled.add(key)
-                yield self.article_request(name, source.outlet, key, fresh[key])
+        """Requests for the listed articles not yet seen in this run nor stored before (crawler.article_selection)."""
+        outlet = self.run.source(name).outlet
+        for key, entry in new_articles(self.run, name, listed):
+            yield self.article_request(name, outlet, key, entry)
 
     def article_request(self, name: str, outlet: str, key: str, entry: ListedArticle) -> scrapy.Request:
         return scrapy.Request(
@@ -368,13 +326,12 @@ class NewsSpider(scrapy.Spider):
 
     def parse_article(self, response: Response) -> Iterator[ArticleItem]:
         meta = response.meta
-        problem = _not_an_article(response)
+        problem = not_an_article(response)
         if problem:
             self.run.article_failed(meta["vigia_source"], response.url, problem)
             return
         self.run.fetched += 1
-        content_type = response.headers.get(b"Content-Type")
-        _, html = decode_page(response.body, content_type.decode("latin-1") if content_type else None)
+        _, html = decode_page(response.body, content_type(response))
         yield ArticleItem(
             source=meta["vigia_source"],
             outlet=meta["vigia_outlet"],
@@ -386,41 +343,5 @@ class NewsSpider(scrapy.Spider):
 
     def article_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
-        self.run.article_failed(request.meta["vigia_source"], _first_url(request), describe_failure(failure))
+        self.run.article_failed(request.meta["vigia_source"], first_url(request), describe_failure(failure))
         self._article_ended(request.meta, failed=True)
-
-
-def newest_first(listed: Iterable[ListedArticle]) -> list[ListedArticle]:
-    """Dated entries newest first, then undated ones in the listing's own order.
-
-    Feeds are usually newest first already, sitemaps often oldest first; a bound on what
-    is read must keep today's stories whatever the order.
-    """
-    entries = list(listed)
-    dated = sorted((e for e in entries if e.published), key=lambda e: e.published.timestamp(), reverse=True)  # type: ignore[union-attr]
-    return dated + [e for e in entries if e.published is None]
-
-
-def _first_url(request: scrapy.Request) -> str:
-    """The URL as listed, before any redirects: what the report and the source row name."""
-    return (request.meta.get("redirect_urls") or [request.url])[0]
-
-
-def _headers(response: Response) -> dict[str, str]:
-    return {
-        key.decode("latin-1"): values[-1].decode("latin-1")
-        for key, values in response.headers.items()
-        if values
-    }
-
-
-def _not_an_article(response: Response) -> str | None:
-    """Why this response cannot be an article page, or None."""
-    content_type = (response.headers.get(b"Content-Type") or b"").split(b";")[0].strip().lower()
-    if not response.body.strip():
-        return "empty body"
-    if content_type and not content_type.startswith(HTML_TYPES):
-        return f"not an HTML page ({content_type.decode('latin-1')})"
-    if not isinstance(response, TextResponse) or b"\x00" in response.body[:4096]:
-        return "binary content"
-    return None
