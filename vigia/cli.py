@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -155,53 +155,91 @@ def _first_line(exc: BaseException) -> str:
 
 def dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.command == "demo":
-        setup_logging(args, [])
-        from vigia.commands.demo import demo_command
-
-        if args.config is not None:
-            print(f"vigia demo: --config {args.config} is ignored: the demo writes its own config", file=err)
-        return demo_command(out, err, quiet=args.quiet)
-
+        return _demo(args, out, err)
     config = load(args)
     setup_logging(args, [config.slack.token or "", config.slack.webhook_url or ""])
-    if args.command == "crawl":
-        from vigia.commands.crawl import crawl_command
+    command = COMMANDS.get(args.command)
+    if command is None:
+        raise AssertionError(f"unhandled command {args.command}")
+    return command(config, args, out, err)
 
-        return crawl_command(
-            config, out, err, only=args.source, deliver=not args.no_deliver, refetch=args.refetch,
-            report_json=args.report_json, dry_run=args.dry_run,
-        )
-    if args.command == "run":
-        from vigia.commands.run import run_command
 
-        return run_command(config, out, err, dry_run=args.dry_run)
-    if args.command == "check":
-        from vigia.commands.check import check_command
+# Each command's module is imported only when that command runs: no command pays for another's imports.
 
-        return check_command(config, out, err, slack=args.slack)
-    if args.command == "match":
-        from vigia.commands.match import match_command
 
-        return match_command(config, args.target, out, err, text=args.text)
-    if args.command == "db":
-        from vigia.commands.db import upgrade_command
+def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    setup_logging(args, [])
+    from vigia.commands.demo import demo_command
 
-        return upgrade_command(config, out, err)
-    if args.command == "alerts":
-        from vigia.commands.alerts import alerts_command
-        from vigia.database import open_config_database
+    if args.config is not None:
+        print(f"vigia demo: --config {args.config} is ignored: the demo writes its own config", file=err)
+    return demo_command(out, err, quiet=args.quiet)
 
-        _, sessions = open_config_database(config)
-        return alerts_command(sessions, out, retry=args.alerts_command == "retry")
-    if args.command == "sources":
-        from vigia.commands.sources import sources_command
 
-        return sources_command(config, out, err)
-    if args.command == "worker":
-        from vigia.commands.worker import worker_command
+def _crawl(config: Config, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from vigia.commands.crawl import crawl_command
 
-        return worker_command(config, out, err, stdio=args.stdio)
-    raise AssertionError(f"unhandled command {args.command}")
+    return crawl_command(
+        config, out, err, only=args.source, deliver=not args.no_deliver, refetch=args.refetch,
+        report_json=args.report_json, dry_run=args.dry_run,
+    )
+
+
+def _run(config: Config, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from vigia.commands.run import run_command
+
+    return run_command(config, out, err, dry_run=args.dry_run)
+
+
+def _check(config: Config, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from vigia.commands.check import check_command
+
+    return check_command(config, out, err, slack=args.slack)
+
+
+def _match(config: Config, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from vigia.commands.match import match_command
+
+    return match_command(config, args.target, out, err, text=args.text)
+
+
+def _db(config: Config, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from vigia.commands.db import upgrade_command
+
+    return upgrade_command(config, out, err)
+
+
+def _alerts(config: Config, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from vigia.commands.alerts import alerts_command
+    from vigia.database import open_config_database
+
+    _, sessions = open_config_database(config)
+    return alerts_command(sessions, out, retry=args.alerts_command == "retry")
+
+
+def _sources(config: Config, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from vigia.commands.sources import sources_command
+
+    return sources_command(config, out, err)
+
+
+def _worker(config: Config, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from vigia.commands.worker import worker_command
+
+    return worker_command(config, out, err, stdio=args.stdio)
+
+
+# Every command but ``demo``, which writes its own config: called with the loaded config.
+COMMANDS: dict[str, Callable[[Config, argparse.Namespace, TextIO, TextIO], int]] = {
+    "crawl": _crawl,
+    "run": _run,
+    "check": _check,
+    "match": _match,
+    "db": _db,
+    "alerts": _alerts,
+    "sources": _sources,
+    "worker": _worker,
+}
 
 
 def load(args: argparse.Namespace) -> Config:
