@@ -19,8 +19,19 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Executable,
+    and_,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from storage.models import Alert, Article, SlackChannel
@@ -45,7 +56,7 @@ def claimable(now: datetime, stale_after: timedelta = STALE_CLAIM) -> ColumnElem
 def blocked_channels(session: Session) -> dict[str, str]:
     """Channel name → the Slack error that blocked it (``*`` means every channel)."""
     rows = session.execute(select(SlackChannel.name, SlackChannel.blocked_error).where(SlackChannel.blocked_error.is_not(None)))
-    return {name: error for name, error in rows}
+    return {name: error for name, error in rows if error is not None}
 
 
 def due_ids(session: Session, now: datetime, kinds: Sequence[str], stale_after: timedelta = STALE_CLAIM) -> list[int]:
@@ -67,7 +78,8 @@ def claim(session: Session, alert_id: int, now: datetime, worker: str, stale_aft
         if locked is None:
             session.rollback()
             return False
-    result = session.execute(
+    claimed = _rowcount(
+        session,
         update(Alert)
         .where(condition)
         .values(status="sending", claimed_at=now, claimed_by=worker, attempts=Alert.attempts + 1,
@@ -75,19 +87,20 @@ def claim(session: Session, alert_id: int, now: datetime, worker: str, stale_aft
         .execution_options(synchronize_session=False)
     )
     session.commit()
-    return result.rowcount == 1
+    return claimed == 1
 
 
 def renew(session: Session, alert_ids: Sequence[int], worker: str, now: datetime) -> int:
     """Extend this worker's claims (a post still in flight). Commits."""
-    result = session.execute(
+    renewed = _rowcount(
+        session,
         update(Alert)
         .where(Alert.id.in_(list(alert_ids)), Alert.status == "sending", Alert.claimed_by == worker)
         .values(claimed_at=now)
         .execution_options(synchronize_session=False)
     )
     session.commit()
-    return result.rowcount
+    return renewed
 
 
 def recover(session: Session, now: datetime, alive: Callable[[str], bool],
@@ -187,12 +200,13 @@ def block_channel(session: Session, channel: str, error: str, now: datetime) -> 
     statement = update(Alert).where(Alert.status.in_(["pending", "sending"]))
     if channel != ALL_CHANNELS:
         statement = statement.where(Alert.channel == channel)
-    result = session.execute(
+    failed = _rowcount(
+        session,
         statement.values(status="failed", claimed_at=None, claimed_by=None, last_error=error[:2000])
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
     session.commit()
-    return result.rowcount
+    return failed
 
 
 def remember_channel_id(session: Session, channel: str, channel_id: str | None) -> None:
@@ -246,18 +260,20 @@ def listing(session: Session) -> list[tuple[Alert, Article]]:
 
 def requeue_failed(session: Session) -> tuple[int, int]:
     """Failed alerts back to pending now and every channel unblocked. Commits."""
-    requeued = session.execute(
+    requeued = _rowcount(
+        session,
         update(Alert)
         .where(Alert.status == "failed")
         .values(status="pending", next_attempt_at=None, attempts=0, claimed_at=None, claimed_by=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    unblocked = session.execute(
+        .execution_options(synchronize_session=False),
+    )
+    unblocked = _rowcount(
+        session,
         update(SlackChannel)
         .where(SlackChannel.blocked_error.is_not(None))
         .values(blocked_error=None, blocked_at=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     session.execute(delete(SlackChannel).where(SlackChannel.name == ALL_CHANNELS))
     session.commit()
     return requeued, unblocked
@@ -265,3 +281,12 @@ def requeue_failed(session: Session) -> tuple[int, int]:
 
 def count_by_status(session: Session, status: str) -> int:
     return session.scalar(select(func.count()).select_from(Alert).where(Alert.status == status)) or 0
+
+
+def _rowcount(session: Session, statement: Executable) -> int:
+    """Run an UPDATE and say how many rows it changed.
+
+    ``Session.execute`` is typed as returning ``Result``; for an UPDATE it is a
+    ``CursorResult``, which has the row count.
+    """
+    return cast(CursorResult[Any], session.execute(statement)).rowcount

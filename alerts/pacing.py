@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 import time
 
-
 # A little under Slack's one a second, so network jitter never pushes two posts into one second.
 PER_SECOND = 1 / 1.1
 BURST = 3

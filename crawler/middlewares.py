@@ -6,20 +6,25 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from twisted.internet.error import DNSLookupError
-from twisted.internet.error import TimeoutError as LookupTimeout
-
-from scrapy import signals
 from scrapy import exceptions as scrapy_errors
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.error import DNSLookupError
+from twisted.internet.error import TimeoutError as LookupTimeout
 
-from crawler.addresses import AddressPolicy, Endpoint, endpoint, is_internal, is_ip_literal
+from crawler.addresses import (
+    AddressPolicy,
+    Endpoint,
+    endpoint,
+    is_internal,
+    is_ip_literal,
+)
 from crawler.resolver import InternalAddressAnswer
 
 CRAWL_DELAY_CAP = 30.0
@@ -113,8 +118,8 @@ def retry_after_seconds(value: str) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 class PrivateAddressRefused(IgnoreRequest):
@@ -162,7 +167,8 @@ class AddressGuardMiddleware:
     def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> None:
         # The resolver refused an answer at connect time (the name changed its answer since
         # the check above): say so, instead of Scrapy's bare "DNS lookup failed".
-        from twisted.internet import reactor  # here, not at import: Scrapy installs the reactor first
+        # Imported here, not at import time: Scrapy installs the reactor first.
+        from twisted.internet import reactor
 
         refused = getattr(reactor.resolver, "refused", None)
         target = endpoint(request.url)
@@ -184,11 +190,15 @@ class AddressGuardMiddleware:
         (the download then fails with Scrapy's own DNS error)."""
         if is_ip_literal(host):
             return host
-        from twisted.internet import reactor  # here, not at import: Scrapy installs the reactor first
+        # Imported here, not at import time: Scrapy installs the reactor first.
+        from twisted.internet import reactor
 
         try:
-            return await maybe_deferred_to_future(reactor.resolve(host))
+            # Twisted declares reactor methods on zope Interfaces, without ``self``: mypy (no
+            # mypy-zope plugin) reads ``host`` as the ``timeout`` argument.
+            address: str = await maybe_deferred_to_future(reactor.resolve(host))  # type: ignore[arg-type]
         except InternalAddressAnswer as refused:
             return refused.address
         except (DNSLookupError, LookupTimeout):
             return None
+        return address

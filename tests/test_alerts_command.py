@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from alerts.dispatcher import SlackSettings, deliver_pending
 from storage.db import open_database
@@ -12,7 +12,7 @@ from storage.records import ArticleRecord, MatchRecord
 from vigia.commands.alerts import alerts_command
 from vigia.slack_standin import SlackStandIn
 
-T0 = datetime(2026, 3, 2, 15, 7, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 15, 7, tzinfo=UTC)
 
 
 def add(maker, slug: str, channel: str | None = None) -> None:

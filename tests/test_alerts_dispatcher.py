@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -23,7 +23,7 @@ from storage.queries import store_article
 from storage.records import ArticleRecord, MatchRecord
 from vigia.slack_standin import SlackStandIn
 
-T0 = datetime(2026, 3, 2, 15, 7, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 15, 7, tzinfo=UTC)
 CHANNEL = "#monitoreo-seguridad"
 WIRE_TEXT = (
     "La presidenta Claudia Sheinbaum y el secretario de Estado Marco Rubio acordaron reforzar la "
@@ -340,8 +340,8 @@ def test_daily_digest_in_a_timezone(sqlite_db, slack) -> None:
     daily = {"every": "daily", "at": "08:00", "timezone": "America/Mexico_City"}
     add(sqlite_db, "m1", matches=[hit(mode="digest", digest=daily)])  # 09:07 in Mexico City
     # 08:00 next day in Mexico City is 14:00 UTC.
-    assert deliver_pending(sqlite_db, settings(slack), now=datetime(2026, 3, 3, 13, 59, tzinfo=timezone.utc)).digests == 0
-    assert deliver_pending(sqlite_db, settings(slack), now=datetime(2026, 3, 3, 14, 0, tzinfo=timezone.utc)).digests == 1
+    assert deliver_pending(sqlite_db, settings(slack), now=datetime(2026, 3, 3, 13, 59, tzinfo=UTC)).digests == 0
+    assert deliver_pending(sqlite_db, settings(slack), now=datetime(2026, 3, 3, 14, 0, tzinfo=UTC)).digests == 1
 
 
 def test_webhook_mode_lists_copies_in_a_later_message(db, slack) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import REPO, SHARED, run_cli
+from tests.test_cli import SHARED, run_cli
 
 SEED = SHARED / "seed-article.txt"
 ENV = {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"}

@@ -11,7 +11,7 @@ import email.utils
 import json
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,7 @@ def admin(other_news_site: NewsSite, relevant: list[Any]) -> NewsSite:
 
 
 def rss(links: list[str]) -> str:
-    now = email.utils.format_datetime(datetime.now(timezone.utc))  # fresh, so a match is alerted
+    now = email.utils.format_datetime(datetime.now(UTC))  # fresh, so a match is alerted
     items = "".join(f"<item><title>Nota {i}</title><link>{link}</link><pubDate>{now}</pubDate></item>"
                     for i, link in enumerate(links))
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Diario</title>{items}</channel></rss>'

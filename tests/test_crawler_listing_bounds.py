@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,7 +30,7 @@ PAGE = (
     + "Texto de la nota en español sobre la vida de la ciudad y sus barrios. " * 20
     + "</p></article></body></html>"
 )
-DAY = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+DAY = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture

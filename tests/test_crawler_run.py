@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -224,7 +224,7 @@ def test_section_pages(site: NewsSite, ruleset: RuleSet, tmp_path: Path) -> None
 def test_old_articles_are_stored_but_not_alerted(site: NewsSite, ruleset: RuleSet, tmp_path: Path) -> None:
     articles = [a for a in load_labelled() if a.relevant and a.language == "es"][:2]
     for article in articles:
-        article.published = datetime(2024, 1, 1, 10, tzinfo=timezone.utc)
+        article.published = datetime(2024, 1, 1, 10, tzinfo=UTC)
         site.add(article.path, article_page(article))
     items = "".join(
         f"<item><title>{a.title}</title><link>{site.url(a.path)}</link><pubDate>Mon, 01 Jan 2024 10:00:00 GMT</pubDate></item>"
@@ -295,7 +295,7 @@ def test_half_hostile_web(site: NewsSite, ruleset: RuleSet, tmp_path: Path) -> N
 
     stored = {row.url.replace(site.base_url, ""): row for row in articles_in(database_url)}
     assert set(stored) == {*healthy, "/2025/09/03/nota-sin-charset"}
-    assert "Año de operativos en Michoacán" == stored["/2025/09/03/nota-sin-charset"].title
+    assert stored["/2025/09/03/nota-sin-charset"].title == "Año de operativos en Michoacán"
     errors_by_url = {}
     for source, url, error in report.errors:
         assert url not in errors_by_url, f"two errors for {url}"

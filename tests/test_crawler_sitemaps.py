@@ -2,7 +2,7 @@
 
 import gzip
 import tracemalloc
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,9 +19,9 @@ def test_news_sitemap_keeps_news_tags() -> None:
     assert sitemap.kind == "urlset"
     first, second = sitemap.articles
     assert first.title == "Guardia Nacional refuerza garitas de Tijuana"
-    assert first.published == datetime(2025, 9, 3, 23, 30, tzinfo=timezone.utc)
+    assert first.published == datetime(2025, 9, 3, 23, 30, tzinfo=UTC)
     assert first.language == "es"
-    assert second.title is None and second.published == datetime(2025, 9, 2, tzinfo=timezone.utc)
+    assert second.title is None and second.published == datetime(2025, 9, 2, tzinfo=UTC)
 
 
 def test_sitemap_index_lists_children() -> None:

@@ -91,7 +91,7 @@ def test_killed_and_stopped_mid_post_each_story_reaches_slack_once(setup) -> Non
         posts = len(slack.calls_to("chat.postMessage"))
         daemon = vigia(config, "run")
         try:
-            eventually(lambda: len(slack.calls_to("chat.postMessage")) > posts, 30, "a post in flight")
+            eventually(lambda posts=posts: len(slack.calls_to("chat.postMessage")) > posts, 30, "a post in flight")
             daemon.send_signal(number)
             daemon.wait(15)
         finally:

@@ -66,7 +66,13 @@ def placeholder_warnings(config: Config) -> list[str]:
 
 def check_slack(config: Config, channels: list[str], out: TextIO) -> int:
     """One line for the token, one per channel; exit 1 unless every channel can be posted to."""
-    from vigia.slack_access import BadToken, SlackClientError, check_channels, check_token, web_client
+    from vigia.slack_access import (
+        BadToken,
+        SlackClientError,
+        check_channels,
+        check_token,
+        web_client,
+    )
 
     token = config.slack.token
     if not token:

@@ -7,7 +7,7 @@ from the last crawl, when the next one is due.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 from sqlalchemy import select
@@ -20,7 +20,7 @@ from vigia.errors import ExitStatus
 
 
 def sources_command(config: Config, out: TextIO, err: TextIO, *, now: datetime | None = None) -> int:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     _, sessions = open_config_database(config)
     with sessions() as session:
         stored = {s.name: s for s in session.scalars(select(Source))}
@@ -68,7 +68,7 @@ def _rounded(interval: timedelta) -> str:
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _when(moment: datetime | None) -> str:
