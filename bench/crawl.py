@@ -110,7 +110,7 @@ def measure_crawl(job: dict) -> dict:
     """One run_crawl, in this process, with its CPU time and that of its workers."""
     import multiprocessing.forkserver
 
-    from crawler.run import run_crawl
+    from crawler.process import run_crawl
     from crawler.spec import CrawlSpec, SourceSpec
     from rules import load_rules
 

@@ -1,6 +1,6 @@
 """Scrapy settings for Vigía: the wiring diagram of the crawl.
 
-``crawler.run.run_crawl`` starts from these and overrides what the ``CrawlSpec``
+``crawler.process.run_crawl`` starts from these and overrides what the ``CrawlSpec``
 says (user agent, timeouts, sizes, politeness, Redis). Kept importable on its own so
 ``scrapy`` commands (scrapy.cfg → crawler.settings) see the same wiring.
 """
@@ -92,4 +92,4 @@ FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "WARNING"
 
 # scrapy-redis (shared queue and dupefilter for several crawler workers) is switched on
-# by run_crawl only when the spec names a Redis URL; see crawler.run.redis_settings.
+# by run_crawl only when the spec names a Redis URL; see crawler.process.redis_settings.

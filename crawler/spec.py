@@ -1,6 +1,6 @@
 """The contract between vigia/ and the crawler: what to crawl, and what came of it.
 
-vigia/ builds a ``CrawlSpec`` from the config and calls ``crawler.run.run_crawl``;
+vigia/ builds a ``CrawlSpec`` from the config and calls ``crawler.process.run_crawl``;
 nothing here imports Scrapy, so the CLI can build specs without loading it.
 """
 

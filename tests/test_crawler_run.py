@@ -49,7 +49,7 @@ def _crawl_child(spec: CrawlSpec, queue: Any) -> None:
 
 
 def run_crawl_here(spec: CrawlSpec) -> CrawlReport:
-    from crawler.run import run_crawl
+    from crawler.process import run_crawl
 
     return run_crawl(spec)
 

@@ -14,7 +14,7 @@ from crawler.extraction import extract_article
 from crawler.language import detect_language
 from rules import Document
 from vigia.config import Config
-from vigia.crawl import load_ruleset
+from vigia.from_config import load_ruleset
 from vigia.errors import ExitStatus, VigiaError
 
 # Enough to tell a saved web page from plain text: a page has at least one of these tags.

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from alerts.client import Sender
 from alerts.dispatcher import DeliveryReport, SlackSettings, deliver_pending
-from crawler.run import run_crawl
+from crawler.process import run_crawl
 from crawler.spec import CrawlProgress, CrawlReport, CrawlSpec, SourceSpec
 from rules import RuleSet, RuleSyntaxError, load_rules
 from vigia.config import Config, SourceConfig
