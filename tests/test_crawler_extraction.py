@@ -9,7 +9,7 @@ import pytest
 from w3lib.encoding import html_to_unicode
 
 from crawler.extraction import Extracted, declared_language, extract_article
-from crawler.language import detect_language
+from rules.spanish import detect_language
 from rules import Document, load_rules
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from crawler.items import ArticleItem
-from crawler.language import detect_language
+from rules.spanish import detect_language
 
 WANTED = "es"
 
