@@ -92,7 +92,7 @@ def test_chrome_with_watchlist_words_does_not_reach_the_matcher() -> None:
 
 
 def test_teasers_are_dropped() -> None:
-    from crawler.extraction import drop_teasers
+    from rules.document import drop_navigation as drop_teasers
 
     paragraphs = [
         "El Senado aprobó la reforma con 80 votos a favor.",

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import multiprocessing
 import traceback
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +67,16 @@ def site(news_site: NewsSite) -> NewsSite:
 
 
 def make_spec(database_url: str, sources: list[SourceSpec], ruleset: RuleSet, **options: Any) -> CrawlSpec:
+    """The spec `vigia crawl` builds from a config naming only the database, with a test's choices on top."""
+    from vigia.config import Config
+    from vigia.crawl_spec import crawl_spec
+
+    config = Config.model_validate(
+        {"database": {"url": database_url}, "slack": {"channel": "#vigia"}}, context={"require_slack": False}
+    )
     defaults: dict[str, Any] = dict(download_timeout=3, retry_times=0, autothrottle=False, workers=2)
     defaults.update(options)
-    return CrawlSpec(database_url=database_url, sources=sources, ruleset=ruleset, default_channel="#vigia", **defaults)
+    return replace(crawl_spec(config, [], ruleset), sources=sources, **defaults)
 
 
 def serve_labelled(site: NewsSite) -> tuple[list[SourceSpec], list[Any]]:
@@ -224,7 +232,7 @@ def test_section_pages(site: NewsSite, ruleset: RuleSet, tmp_path: Path) -> None
 def test_old_articles_are_stored_but_not_alerted(site: NewsSite, ruleset: RuleSet, tmp_path: Path) -> None:
     articles = [a for a in load_labelled() if a.relevant and a.language == "es"][:2]
     for article in articles:
-        article.published = datetime(2024, 1, 1, 10, tzinfo=timezone.utc)
+        article.published = datetime(2024, 1, 1, 10, tzinfo=UTC)
         site.add(article.path, article_page(article))
     items = "".join(
         f"<item><title>{a.title}</title><link>{site.url(a.path)}</link><pubDate>Mon, 01 Jan 2024 10:00:00 GMT</pubDate></item>"

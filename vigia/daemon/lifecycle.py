@@ -27,7 +27,8 @@ from storage.models import utcnow
 
 from rules import RuleError
 from vigia.config import Config, load_config
-from vigia.from_config import load_ruleset, redis_prefix
+from vigia.crawl_spec import redis_prefix
+from vigia.from_config import load_ruleset
 from vigia.daemon.config_snapshot import AcceptedConfig, read_config_text
 from vigia.daemon.tick import CrawlJob
 from vigia.daemon.db_probe import DatabaseProbe
