@@ -109,19 +109,24 @@ def measure_bare(job: dict) -> dict:
 def measure_crawl(job: dict) -> dict:
     """One run_crawl, in this process, with its CPU time and that of its workers."""
     import multiprocessing.forkserver
+    from dataclasses import replace
 
-    from crawler.run import run_crawl
-    from crawler.spec import CrawlSpec, SourceSpec
+    from crawler.process import run_crawl
+    from crawler.spec import SourceSpec
     from rules import load_rules
+    from vigia.config import Config
+    from vigia.crawl_spec import crawl_spec
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ[EXTRACTION_LOG] = os.path.join(tmp, "extraction")
         os.mkdir(os.environ[EXTRACTION_LOG])
-        spec = CrawlSpec(
-            database_url=f"sqlite:///{tmp}/bench.db",
+        config = Config.model_validate(
+            {"database": {"url": f"sqlite:///{tmp}/bench.db"}, "slack": {"channel": "#bench"}},
+            context={"require_slack": False},
+        )
+        spec = replace(
+            crawl_spec(config, [], load_rules([{"builtin": "mx-us-security"}], REPO)),
             sources=[SourceSpec("bench", "rss", job["feed"], "Bench")],
-            ruleset=load_rules([{"builtin": "mx-us-security"}], REPO),
-            default_channel="#bench",
             autothrottle=False,
             concurrency_per_domain=16,
             workers=job["workers"],

@@ -158,7 +158,7 @@ def clear_redis(config: Path) -> None:
     import redis
 
     from vigia.config import load_config
-    from vigia.crawl import redis_prefix
+    from vigia.crawl_spec import redis_prefix
 
     client = redis.Redis.from_url(REDIS_URL)
     for key in client.scan_iter(redis_prefix(load_config(config)) + ":*"):

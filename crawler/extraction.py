@@ -6,7 +6,8 @@ Precision mode keeps navigation, "lo más leído" boxes, related links and foote
 of the text (they would make the matcher fire on the site's chrome, not the story).
 Some real pages (a short article in an unusual template) come out empty in precision mode;
 rather than store them as "no text" (they could never alert), the default mode and then
-recall mode are tried, and the teaser filter still keeps calls to action out.
+recall mode are tried, and the navigation filter (``rules.document.drop_navigation``, the
+matcher's own) still keeps calls to action out.
 """
 
 from __future__ import annotations
@@ -15,40 +16,15 @@ import re
 from html import unescape
 from dataclasses import dataclass, field
 
+from rules.document import drop_navigation
+
 LANG_ATTRIBUTE = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)", re.I)
 CONTENT_LANGUAGE = re.compile(
     r"<meta\b[^>]*?http-equiv\s*=\s*[\"']?content-language[\"']?[^>]*?content\s*=\s*[\"']?([A-Za-z-]+)", re.I
 )
-# In-text teasers and calls to action that precision mode keeps: "Lea también: <another
-# story's headline>" would make the matcher fire on a story the page is not about.
-TEASER = re.compile(
-    r"^\W*(lea|lee|leer|vea|ver|mira|le puede|te puede|les puede|puede|también te puede|te recomendamos|"
-    r"recomendamos|relacionad[oa]s?|notas? relacionadas?|más (información|noticias|sobre)|síguenos|siguenos|"
-    r"suscríbete|suscribete|únete|unete|hazte miembro|descarga nuestra|lo más leído|lo mas leido|"
-    r"te sugerimos|quizás te interese|quizá te interese|también lee|también puedes leer)\b",
-    re.I,
-)
 # A byline as the page prints it: "Por EFE", "By AP", "Por: Redacción". The alert prints
 # "Por {author}", so the lead word is dropped ("Porfirio", "Byron" keep theirs).
 BYLINE_LEAD = re.compile(r"^(?:por|by)\b\s*:?\s*", re.I)
-LIST_HEADING = re.compile(r"^\W*(notas? relacionadas?|te recomendamos|lo más leído|lo mas leido|más noticias|relacionad[oa]s)\W*$", re.I)
-
-
-def drop_teasers(paragraphs: list[str]) -> list[str]:
-    """Paragraphs minus teaser lines and the short headline lists under a "related" heading."""
-    kept: list[str] = []
-    in_list = False
-    for paragraph in paragraphs:
-        if LIST_HEADING.match(paragraph):
-            in_list = True
-            continue
-        if in_list and len(paragraph) < 160 and not paragraph.rstrip().endswith((".", "»", '"')):
-            continue
-        in_list = False
-        if TEASER.match(paragraph) and len(paragraph) < 300:
-            continue
-        kept.append(paragraph)
-    return kept
 
 
 @dataclass
@@ -111,7 +87,9 @@ def extract_article(html: str, url: str) -> Extracted:
             if description and _has_prose([description]):
                 paragraphs = [description]
                 break
-    extracted.paragraphs = drop_teasers(paragraphs)
+    # In-text teasers and calls to action that precision mode keeps ("Lea también: <another
+    # story's headline>") would make the matcher fire on a story the page is not about.
+    extracted.paragraphs = drop_navigation(paragraphs)
     extracted.title = _clean(data.get("title"))
     extracted.author = clean_author(data.get("author"))
     extracted.date = _clean(data.get("date"))

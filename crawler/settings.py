@@ -1,13 +1,11 @@
 """Scrapy settings for Vigía: the wiring diagram of the crawl.
 
-``crawler.run.run_crawl`` starts from these and overrides what the ``CrawlSpec``
+``crawler.process.run_crawl`` starts from these and overrides what the ``CrawlSpec``
 says (user agent, timeouts, sizes, politeness, Redis). Kept importable on its own so
 ``scrapy`` commands (scrapy.cfg → crawler.settings) see the same wiring.
 """
 
 from scrapy.settings import default_settings as _scrapy_defaults
-
-from crawler.spec import DEFAULT_USER_AGENT
 
 BOT_NAME = "vigia"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -19,11 +17,8 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
 # Politeness.
-USER_AGENT = DEFAULT_USER_AGENT
-ROBOTSTXT_OBEY = True
 ROBOTSTXT_PARSER = "scrapy.robotstxt.ProtegoRobotParser"
 CONCURRENT_REQUESTS = 32
-CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0
 # Items handled at once per response. Scrapy starts this many asyncio tasks for every
 # callback's output; an article page yields one item, so the default 100 cost 100 tasks
@@ -34,24 +29,20 @@ CONCURRENT_ITEMS = 4
 # put listings before articles.
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
-AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 VIGIA_CRAWL_DELAY_CAP = 30.0  # seconds; a larger robots.txt Crawl-delay is cut to this
-VIGIA_RETRY_AFTER_MAX = 30.0  # seconds we are willing to wait on a 429/503 Retry-After
 
 # Limits: a hostile or broken server costs one URL, never the run.
-DOWNLOAD_TIMEOUT = 30
 DNS_TIMEOUT = 15
-# Also bounds the decompressed size: HttpCompressionMiddleware aborts a gzip/deflate/br/zstd
-# body growing past it (gzip bombs), and sitemaps.inflate does the same for .xml.gz files.
-DOWNLOAD_MAXSIZE = 5_000_000
+# DOWNLOAD_MAXSIZE (the spec's max_page_bytes) also bounds the decompressed size:
+# HttpCompressionMiddleware aborts a gzip/deflate/br/zstd body growing past it (gzip bombs),
+# and sitemaps.inflate does the same for .xml.gz files. A page larger than this is only logged.
 DOWNLOAD_WARNSIZE = 2_000_000
 REDIRECT_MAX_TIMES = 5
 METAREFRESH_MAXDELAY = 0  # only instant meta refreshes are redirects; "reload every 5 min" is not
 RETRY_ENABLED = True
-RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 COOKIES_ENABLED = False
 # Untrusted links stay outside: every DNS answer is vetted (crawler.resolver), every request
@@ -89,7 +80,6 @@ EXTENSIONS = {
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
-LOG_LEVEL = "WARNING"
 
 # scrapy-redis (shared queue and dupefilter for several crawler workers) is switched on
-# by run_crawl only when the spec names a Redis URL; see crawler.run.redis_settings.
+# by crawl_settings only when the spec names a Redis URL; see crawler.process.redis_settings.

@@ -1,6 +1,6 @@
 """The contract between vigia/ and the crawler: what to crawl, and what came of it.
 
-vigia/ builds a ``CrawlSpec`` from the config and calls ``crawler.run.run_crawl``;
+vigia/ builds a ``CrawlSpec`` from the config and calls ``crawler.process.run_crawl``;
 nothing here imports Scrapy, so the CLI can build specs without loading it.
 """
 
@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rules import RuleSet
 
-DEFAULT_USER_AGENT = "Vigia/0.1 (+https://github.com/vigia-news/vigia)"
-
 
 @dataclass
 class SourceSpec:
@@ -24,40 +22,44 @@ class SourceSpec:
     type: str  # "rss" | "sitemap" | "page"
     url: str
     outlet: str
-    link_patterns: list[str] | None = None
+    link_patterns: list[str] | None = None  # None: the spider's own article-link heuristics
 
 
 @dataclass
 class CrawlSpec:
-    """Everything one crawl needs. Older articles than ``max_age`` are stored but never alerted."""
+    """Everything one crawl needs. Older articles than ``max_age`` are stored but never alerted.
+
+    No field has a default: every value comes from the config (``vigia.crawl_spec`` builds
+    the spec from ``vigia.config``, where each default is written once), so the crawler
+    holds no second copy of a decision the config makes.
+    """
 
     database_url: str
     sources: list[SourceSpec]
     ruleset: RuleSet
     default_channel: str
-    max_age: timedelta | None = timedelta(days=3)
-    user_agent: str = DEFAULT_USER_AGENT
-    download_timeout: float = 30
-    max_page_bytes: int = 5_000_000
-    refetch: bool = False
-    redis_url: str | None = None
-    redis_prefix: str = "vigia"  # the keys of one deployment's jobs, results and shared queue
-    obey_robots: bool = True
-    concurrency_per_domain: int = 4
-    autothrottle: bool = True
-    workers: int = 2  # extraction processes
-    # Extensions to the agreed contract (defaults keep it as agreed).
-    retry_times: int = 2
-    retry_after_max: float = 30.0  # a Retry-After longer than this ends the URL instead of waiting
+    max_age: timedelta | None
+    user_agent: str
+    download_timeout: float
+    max_page_bytes: int
+    refetch: bool
+    redis_url: str | None
+    redis_prefix: str  # the keys of one deployment's jobs, results and shared queue
+    obey_robots: bool
+    concurrency_per_domain: int
+    autothrottle: bool
+    workers: int  # extraction processes
+    retry_times: int
+    retry_after_max: float  # a Retry-After longer than this ends the URL instead of waiting
     # Bounds on what one poll of a source may cost: a hostile or broken listing is cut
     # here, and the cut is reported (SourceResult.notes), never silent.
-    max_articles_per_source: int = 1000  # new article requests per source per crawl, newest first
-    max_listings_per_source: int = 200  # feed/sitemap/section requests per source per crawl
-    max_sitemap_depth: int = 3  # an index inside an index inside an index, no deeper
-    max_sitemap_children: int = 100  # children read per sitemap index, newest lastmod first
-    allow_private_hosts: list[str] = field(default_factory=list)  # host or host:port (crawler.addresses)
-    log_level: str = "WARNING"
-    settings: dict[str, Any] = field(default_factory=dict)  # raw Scrapy overrides, applied last
+    max_articles_per_source: int  # new article requests per source per crawl, newest first
+    max_listings_per_source: int  # feed/sitemap/section requests per source per crawl
+    max_sitemap_depth: int  # an index inside an index inside an index, no deeper
+    max_sitemap_children: int  # children read per sitemap index, newest lastmod first
+    allow_private_hosts: list[str]  # host or host:port (crawler.addresses)
+    log_level: str
+    settings: dict[str, Any]  # raw Scrapy overrides, applied last
 
     def __deepcopy__(self, memo: dict[int, Any]) -> CrawlSpec:
         # Scrapy deep-copies its settings per crawler; the spec (and its compiled

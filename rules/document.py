@@ -11,7 +11,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from itertools import accumulate
 
-from .normalize import fold_with_offsets, to_original
+from .normalize import fold, fold_with_offsets, to_original
 
 FIELDS = ("title", "summary", "text")
 
@@ -22,7 +22,11 @@ _WORD = re.compile(r"\w+")
 _WORD_SPLIT = re.compile(r"(\w+)")
 
 # Paragraphs that are navigation boxes left in the text ("Lee también: …", "Te puede interesar")
-# are not the article: their words must not make a story match.  Folded-text prefixes.
+# are not the article: their words must not make a story match.  One filter, here: the crawl
+# drops these paragraphs from what it stores (``drop_navigation``), and the matcher ignores
+# them in any document it is given.  Patterns are on folded text (lower case, no accents).
+#
+# A navigation marker opens a box whatever follows it; a bare marker line hides the line after it.
 _NAV_PARAGRAPH = re.compile(
     r"(?:lee|leer|lea|ver|mira|checa) (?:tambien|mas|aqui)\b|te (?:puede|podria) interesar|"
     r"te recomendamos|recomendamos\b|noticias? relacionadas?|notas? relacionadas?|relacionad[oa]s?\s*:|"
@@ -30,9 +34,20 @@ _NAV_PARAGRAPH = re.compile(
     r"(?:etiquetas|tags|temas)\s*:|siguenos\b|suscribete\b|comparte esta|tambien te puede|"
     r"quiza te interese|otras noticias|ultimas noticias|seguir leyendo"
 )
+# A teaser or call to action: navigation only when short (a long paragraph starting "Vea…" is prose).
+_TEASER = re.compile(
+    r"\W*(?:lea|lee|leer|vea|ver|mira|le puede|te puede|les puede|puede|tambien te puede|te recomendamos|"
+    r"recomendamos|relacionad[oa]s?|notas? relacionadas?|mas (?:informacion|noticias|sobre)|siguenos|"
+    r"suscribete|unete|hazte miembro|descarga nuestra|lo mas leido|"
+    r"te sugerimos|quizas te interese|quiza te interese|tambien lee|tambien puedes leer)\b"
+)
+_TEASER_MAX = 300
+# A "related" heading: the short headline lines under it (no sentence end) are links too.
+_LIST_HEADING = re.compile(r"\W*(?:notas? relacionadas?|te recomendamos|lo mas leido|mas noticias|relacionad[oa]s)\W*$")
+_LIST_LINE_MAX = 160
 
 # searched in "\n" + text: a pattern that starts with a literal lets the search skip to line starts
-_NAV_START = re.compile(r"\n[ \t\-•*>|]*(?:" + _NAV_PARAGRAPH.pattern + ")")
+_NAV_START = re.compile(r"\n[ \t\-•*>|]*(?:" + _NAV_PARAGRAPH.pattern + ")|\n" + _TEASER.pattern)
 # where a sentence break can start: the search for breaks tries only these
 _SENTENCE_CANDIDATE = re.compile(r"[.!?…\n]")
 
@@ -121,26 +136,48 @@ def _break_candidates(original: str) -> list[int]:
 _BREAK_CHARS = ".!?…\n"  # the characters of _SENTENCE_CANDIDATE
 
 
+def navigation_flags(folded_paragraphs: list[str]) -> list[bool]:
+    """Which of these (folded) paragraphs are navigation: a marker's box, the line a bare marker
+    announces, a short teaser, a "related" heading and the short headline lines under it."""
+    flags: list[bool] = []
+    hide_next = in_list = False
+    for paragraph in folded_paragraphs:
+        if hide_next:
+            hide_next = False
+            flags.append(True)
+            continue
+        if _LIST_HEADING.match(paragraph):
+            in_list = True
+            flags.append(True)
+            continue
+        if in_list and len(paragraph) < _LIST_LINE_MAX and not paragraph.rstrip().endswith((".", "»", '"')):
+            flags.append(True)
+            continue
+        in_list = False
+        stripped = paragraph.lstrip(" \t-•*>|")
+        marker = _NAV_PARAGRAPH.match(stripped)
+        if marker:
+            hide_next = not stripped[marker.end():].strip(" :.-–—»>")
+            flags.append(True)
+            continue
+        flags.append(bool(_TEASER.match(paragraph)) and len(paragraph) < _TEASER_MAX)
+    return flags
+
+
+def drop_navigation(paragraphs: list[str]) -> list[str]:
+    """The paragraphs that are the article: what the crawl keeps of an extracted page."""
+    flags = navigation_flags([fold(paragraph) for paragraph in paragraphs])
+    return [paragraph for paragraph, navigation in zip(paragraphs, flags) if not navigation]
+
+
 def _navigation_spans(folded: str) -> list[tuple[int, int]]:
-    """Spans of paragraphs that are navigation boxes; a bare marker line also hides the line after it."""
+    """Spans (folded offsets) of the paragraphs of a field that are navigation."""
     if not _NAV_START.search("\n" + folded):
         return []
-    spans: list[tuple[int, int]] = []
     starts = [0] + [m.end() for m in _PARAGRAPH_BREAK.finditer(folded)]
     ends = [m.start() for m in _PARAGRAPH_BREAK.finditer(folded)] + [len(folded)]
-    hide_next = False
-    for lo, hi in zip(starts, ends):
-        paragraph = folded[lo:hi].lstrip(" \t-•*>|")
-        if hide_next:
-            spans.append((lo, hi))
-            hide_next = False
-            continue
-        marker = _NAV_PARAGRAPH.match(paragraph)
-        if marker:
-            spans.append((lo, hi))
-            rest = paragraph[marker.end():].strip(" :.-–—»>")
-            hide_next = not rest
-    return spans
+    flags = navigation_flags([folded[lo:hi] for lo, hi in zip(starts, ends)])
+    return [(lo, hi) for lo, hi, navigation in zip(starts, ends, flags) if navigation]
 
 
 class DocView:

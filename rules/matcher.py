@@ -4,16 +4,14 @@ and proximity windows.  Every result carries the hits that made it pass, or the 
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left, bisect_right
-from collections import Counter
 from dataclasses import dataclass
-from itertools import repeat
 
 from .compile import Compiler, EntityTerms
 from .document import FIELDS, DocView
 from .entities import acronym_ok, case_ok, glued_to_other_name, title_adjacent
 from .language import About, Group, Leaf, Near, Node
+from .spanish import looks_spanish
 from .terms import Scanner, latin1_bytes
 
 # A hit inside the matcher: (field, folded start, folded end, term id or -1 for regex, entity id or None,
@@ -202,29 +200,10 @@ class DocContext:
         return found
 
     def looks_spanish(self) -> bool:
-        """Cheap language guard for rules with ``language: es``: Spanish vs English function words."""
+        """The ``language: es`` guard: the crawl's own detector (rules.spanish) on each field's start."""
         if self._spanish is None:
-            sample = " ".join(self.view.fields[n].folded[:3000] for n in FIELDS)
-            # the runs of [a-zñ] (what _LETTERS finds), by translating every other character to a
-            # space in one C pass (characters beyond latin-1 become "?" first)
-            words = sample.encode("latin-1", "replace").translate(_LETTERS_ONLY).decode("latin-1").split()
-            # counted: only the function words (a set test per word; most words are not one)
-            count = Counter(filter(_FUNCTION_WORDS.__contains__, words)).get  # dict.get: no __missing__ call
-            spanish = sum(map(count, _ES_WORDS, repeat(0)))
-            english = sum(map(count, _EN_WORDS, repeat(0)))
-            # Portuguese shares most Spanish function words: compare the words only each one has
-            portuguese = sum(map(count, _PT_ONLY, repeat(0))) > sum(map(count, _ES_ONLY, repeat(0)))
-            self._spanish = spanish >= english and not portuguese
+            self._spanish = looks_spanish(" ".join(self.view.fields[n].original[:3000] for n in FIELDS))
         return self._spanish
-
-
-_LETTERS = re.compile(r"[a-zñ]+")
-_LETTERS_ONLY = bytes(c if (97 <= c <= 122 or c == 0xF1) else 32 for c in range(256))
-_ES_WORDS = frozenset("de la el los las que y en del por con para una se al lo como mas pero sus le ya o este esta sin sobre entre tambien fue ha".split())
-_ES_ONLY = frozenset("el los las del y en con una al lo sus le fue tambien pero hay muy".split())
-_PT_ONLY = frozenset("do da dos das em um uma ao aos os com nao e o pelo pela foi mais seu sua tambem".split())
-_EN_WORDS = frozenset("the of and to in is that for on with as was by at from it an be are has have this which were said".split())
-_FUNCTION_WORDS = _ES_WORDS | _ES_ONLY | _PT_ONLY | _EN_WORDS
 
 
 # \w (what document._WORD counts as a word) is a letter, a digit or "_": those bytes become "a",

@@ -186,6 +186,9 @@ def test_match_fetches_a_url_through_the_crawler(config: Path) -> None:
     from tests.support.news_site import NewsSite
 
     article = next(a for a in load_labelled() if a.relevant and a.language == "es" and a.category == "relevant-clear")
+    # The site is on loopback, which a typed URL may reach only when the config allows it.
+    with config.open("a", encoding="utf-8") as handle:
+        handle.write("crawler:\n  allow_private_hosts: [127.0.0.1]\n")
     with NewsSite() as site:
         site.add(article.path, article_page(article))
         result = subprocess.run(

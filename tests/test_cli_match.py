@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import subprocess
 import sys
 from pathlib import Path
@@ -103,3 +104,58 @@ def test_a_config_is_used_when_given(tmp_path: Path) -> None:
     code, out, err = run_cli("match", "--config", str(config), "--text", "Agua\nEl Tratado de Aguas de 1944 vence.")
     assert code == 0, err
     assert "MATCH agua" in out and "mx-us-security" not in out
+
+
+def _match_url(url: str, config: Path | None) -> subprocess.CompletedProcess[str]:
+    """`vigia match URL` in a subprocess: it runs Scrapy, and a Twisted reactor runs once per process."""
+    argv = [sys.executable, "-m", "vigia", "match", *(["--config", str(config)] if config else []), url]
+    return subprocess.run(argv, capture_output=True, text=True, cwd=config.parent if config else "/", timeout=120, env=ENV)
+
+
+def _seed_page() -> str:
+    lines = [line.strip() for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
+    body = "".join(f"<p>{html.escape(line)}</p>" for line in lines[1:])
+    return (f'<html lang="es"><head><meta charset="utf-8"><title>{html.escape(lines[0])}</title></head>'
+            f"<body><article><h1>{html.escape(lines[0])}</h1>{body}</article></body></html>")
+
+
+def test_a_url_on_loopback_is_refused_unless_the_config_allows_it(tmp_path: Path) -> None:
+    """The URL is untrusted like any link a crawl follows: the address guard stands before it."""
+    from tests.support.news_site import NewsSite
+
+    with NewsSite() as site:
+        site.add("/nota.html", _seed_page())
+        refused = _match_url(site.url("/nota.html"), None)
+        asked_before = list(site.requests)
+        config = tmp_path / "vigia.yaml"
+        config.write_text("crawler:\n  allow_private_hosts: [127.0.0.1]\n", encoding="utf-8")
+        allowed = _match_url(site.url("/nota.html"), config)
+    assert refused.returncode == 1
+    assert "refused: resolves to a private address 127.0.0.1" in refused.stderr
+    assert "crawler.allow_private_hosts" in refused.stderr
+    assert "MATCH" not in refused.stdout
+    assert asked_before == []  # not even its robots.txt was asked for
+    assert allowed.returncode == 0, allowed.stderr
+    assert "MATCH mx-us-security" in allowed.stdout
+    assert "language: es" in allowed.stdout
+
+
+def test_a_saved_page_without_a_charset_is_read_as_the_crawl_reads_it(no_config: Path) -> None:
+    """No declared charset and not UTF-8: Windows-1252, the crawl's guess for Spanish outlets."""
+    page = no_config / "nota.html"
+    page.write_bytes(_seed_page().replace('<meta charset="utf-8">', "").encode("cp1252"))
+    code, out, err = run_cli("match", str(page))
+    assert code == 0, err
+    assert "title: De la Fuente y Rubio fortalecen cooperación en seguridad" in out
+    assert "MATCH mx-us-security" in out
+
+
+def test_a_file_over_the_configured_page_size_is_not_read(tmp_path: Path) -> None:
+    config = tmp_path / "vigia.yaml"
+    config.write_text("crawler:\n  max_page_size: 1000\n", encoding="utf-8")
+    big = tmp_path / "grande.txt"
+    big.write_text(SEED.read_text(encoding="utf-8"), encoding="utf-8")
+    code, out, err = run_cli("match", "--config", str(config), str(big))
+    assert code == 1
+    assert "larger than 1000 bytes; not read" in err
+    assert "MATCH" not in out

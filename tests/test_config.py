@@ -178,3 +178,29 @@ def test_every_unset_variable_is_listed(tmp_path: Path) -> None:
         f"{tmp_path / 'vigia.yaml'}: slack.token: environment variable SLACK_BOT_TOKEN is not set",
         f"{tmp_path / 'vigia.yaml'}: sources[El Universal].url: environment variable FEED_URL is not set",
     ]
+
+
+def test_the_crawl_s_scrapy_settings_come_from_the_config(tmp_path: Path) -> None:
+    """One path: config → crawl spec → Scrapy settings; a value the file sets reaches Scrapy,
+    and a value it leaves out is the config's default (crawler.settings holds none of them)."""
+    from sqlalchemy.orm import sessionmaker
+
+    from crawler.process import crawl_settings
+    from crawler.state import CrawlRun
+    from rules import load_rules
+    from vigia.config import CrawlerConfig
+    from vigia.crawl_spec import crawl_spec, page_spec
+
+    path = tmp_path / "vigia.yaml"
+    path.write_text("crawler:\n  max_page_size: 123456\n  timeout: 7s\n  obey_robots: false\n", encoding="utf-8")
+    config = load_config(path, environ={}, require_slack=False)
+    ruleset = load_rules([{"builtin": "mx-us-security"}], tmp_path)
+    defaults = CrawlerConfig()
+    for spec in (crawl_spec(config, config.sources, ruleset), page_spec(config, ruleset)):
+        settings = crawl_settings(spec, CrawlRun(spec=spec, sessions=sessionmaker()))
+        assert settings.getint("DOWNLOAD_MAXSIZE") == 123456
+        assert settings.getfloat("DOWNLOAD_TIMEOUT") == 7
+        assert settings.getbool("ROBOTSTXT_OBEY") is False
+        assert settings.get("USER_AGENT") == defaults.user_agent
+        assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == defaults.concurrency_per_domain
+        assert settings.getbool("AUTOTHROTTLE_ENABLED") is defaults.autothrottle

@@ -9,7 +9,7 @@ import pytest
 from w3lib.encoding import html_to_unicode
 
 from crawler.extraction import Extracted, declared_language, extract_article
-from crawler.language import detect_language
+from rules.spanish import detect_language
 from rules import Document, load_rules
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -92,7 +92,7 @@ def test_chrome_with_watchlist_words_does_not_reach_the_matcher() -> None:
 
 
 def test_teasers_are_dropped() -> None:
-    from crawler.extraction import drop_teasers
+    from rules.document import drop_navigation as drop_teasers
 
     paragraphs = [
         "El Senado aprobó la reforma con 80 votos a favor.",

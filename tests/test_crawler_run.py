@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import traceback
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,7 @@ def _crawl_child(spec: CrawlSpec, queue: Any) -> None:
 
 
 def run_crawl_here(spec: CrawlSpec) -> CrawlReport:
-    from crawler.run import run_crawl
+    from crawler.process import run_crawl
 
     return run_crawl(spec)
 
@@ -66,9 +67,16 @@ def site(news_site: NewsSite) -> NewsSite:
 
 
 def make_spec(database_url: str, sources: list[SourceSpec], ruleset: RuleSet, **options: Any) -> CrawlSpec:
+    """The spec `vigia crawl` builds from a config naming only the database, with a test's choices on top."""
+    from vigia.config import Config
+    from vigia.crawl_spec import crawl_spec
+
+    config = Config.model_validate(
+        {"database": {"url": database_url}, "slack": {"channel": "#vigia"}}, context={"require_slack": False}
+    )
     defaults: dict[str, Any] = dict(download_timeout=3, retry_times=0, autothrottle=False, workers=2)
     defaults.update(options)
-    return CrawlSpec(database_url=database_url, sources=sources, ruleset=ruleset, default_channel="#vigia", **defaults)
+    return replace(crawl_spec(config, [], ruleset), sources=sources, **defaults)
 
 
 def serve_labelled(site: NewsSite) -> tuple[list[SourceSpec], list[Any]]:

@@ -132,6 +132,24 @@ class CrawlerConfig(Section):
     allow_private_hosts: list[Annotated[str, AfterValidator(_allowed_host)]] = []
 
 
+class CrawlLimits(Section):
+    """What one crawl allows itself, whatever the file says: not config keys (a hostile or
+    broken outlet is cut here), but written here, once, like every other default of the crawl.
+
+    A test or benchmark that needs other bounds replaces them on the spec it builds."""
+
+    retry_times: int = 2
+    retry_after_max: Duration = timedelta(seconds=30)  # a longer Retry-After ends the URL instead of waiting
+    max_articles_per_source: int = 1000  # new article requests per source per crawl, newest first
+    max_listings_per_source: int = 200  # feed/sitemap/section requests per source per crawl
+    max_sitemap_depth: int = 3  # an index inside an index inside an index, no deeper
+    max_sitemap_children: int = 100  # children read per sitemap index, newest lastmod first
+    log_level: str = "WARNING"  # Scrapy's own logger; the CLI's --log-level sets ours
+
+
+CRAWL_LIMITS = CrawlLimits()
+
+
 class DaemonConfig(Section):
     every: Duration = timedelta(minutes=15)
     http: str | None = "127.0.0.1:9108"

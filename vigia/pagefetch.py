@@ -1,14 +1,20 @@
-"""Fetching one page for ``vigia match URL``, through Scrapy like every other request.
+"""Fetching one page for ``vigia match URL``, through Scrapy with the crawl's own settings.
 
-Going through Scrapy keeps robots.txt, the User-Agent, timeouts and size limits the same
-as in a crawl; a one-request spider is all it takes.
+The settings are the crawl's (``crawler.process.crawl_settings`` on the spec built from
+the config): robots.txt, the User-Agent, timeouts, the page-size limit and the address
+guard are those of a crawl. The URL is untrusted like any link a crawl follows: it is not
+a configured source, so a loopback or private address is refused unless the config lists
+its host in ``crawler.allow_private_hosts``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from crawler.spec import CrawlSpec
 from vigia.errors import VigiaError
+
+ALLOW_HINT = "list the host in crawler.allow_private_hosts to fetch it"
 
 
 class FetchError(VigiaError):
@@ -19,15 +25,19 @@ class FetchError(VigiaError):
 class FetchedPage:
     url: str
     status: int
-    html: str
+    body: bytes
+    content_type: str | None
 
 
-def fetch_page(url: str, user_agent: str, timeout: float, obey_robots: bool = True) -> FetchedPage:
+def fetch_page(url: str, spec: CrawlSpec) -> FetchedPage:
     import scrapy
     from scrapy.crawler import AsyncCrawlerProcess
-    from scrapy.settings import Settings
+    from sqlalchemy.orm import sessionmaker
 
-    from crawler import settings as crawler_settings
+    from crawler.middlewares import PrivateAddressRefused
+    from crawler.process import crawl_settings
+    from crawler.resolver import InternalAddressAnswer
+    from crawler.state import CrawlRun
 
     results: list[FetchedPage] = []
     failures: list[str] = []
@@ -39,28 +49,21 @@ def fetch_page(url: str, user_agent: str, timeout: float, obey_robots: bool = Tr
             yield scrapy.Request(url, callback=self.parse, errback=self.failed, dont_filter=True)
 
         def parse(self, response):  # type: ignore[no-untyped-def]
-            text = response.text if hasattr(response, "text") else ""
-            results.append(FetchedPage(url=response.url, status=response.status, html=text))
+            content_type = response.headers.get(b"Content-Type")
+            results.append(FetchedPage(url=response.url, status=response.status, body=response.body,
+                                       content_type=content_type.decode("latin-1") if content_type else None))
 
         def failed(self, failure):  # type: ignore[no-untyped-def]
-            failures.append(f"{failure.type.__name__}: {failure.value}")
+            if failure.check(PrivateAddressRefused, InternalAddressAnswer):
+                failures.append(f"{failure.value} ({ALLOW_HINT})")
+            else:
+                failures.append(f"{failure.type.__name__}: {failure.value}")
 
-    # crawler.settings, not whatever scrapy.cfg the working directory has: the telnet console
-    # and remote control stay off, and the politeness settings are the crawl's own.
-    settings = Settings()
-    settings.setmodule(crawler_settings, priority="project")
-    settings.setdict(
-        {
-            "USER_AGENT": user_agent,
-            "DOWNLOAD_TIMEOUT": timeout,
-            "ROBOTSTXT_OBEY": obey_robots,
-            "LOG_INSTALL_ROOT_HANDLER": False,
-            "ITEM_PIPELINES": {},
-            "EXTENSIONS": {},
-            "RETRY_TIMES": 1,
-        },
-        priority="cmdline",
-    )
+    # A run with no sources and no database: the address guard and the resolver read their
+    # policy from it (no source's host is trusted), and no pipeline or extension is started.
+    run = CrawlRun(spec=spec, sessions=sessionmaker())
+    settings = crawl_settings(spec, run)
+    settings.setdict({"ITEM_PIPELINES": {}, "EXTENSIONS": {}}, priority="cmdline")
     process = AsyncCrawlerProcess(settings)
     process.crawl(OnePage)
     process.start()

@@ -1,4 +1,5 @@
-"""Extract stage: trafilatura on the page, in a process pool, with listing fallbacks.
+"""Extract stage: the page pipeline (``crawler.article.read_article``: trafilatura, the
+navigation filter, the listing's fallbacks, the language) in a process pool.
 
 trafilatura is not thread-safe, and extraction is the crawl's real work, so it runs in
 ``workers`` processes (``forkserver``: children start clean, without the reactor's
@@ -18,8 +19,9 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
+from crawler.article import Article, read_article
 from crawler.dates import from_iso
-from crawler.extraction import Extracted, extract_article, warm_up
+from crawler.extraction import warm_up
 from crawler.items import ArticleItem
 from crawler.pool_lifetime import watch_owner
 from crawler.state import CrawlRun
@@ -53,7 +55,7 @@ class ExtractPipeline:
         context = multiprocessing.get_context("forkserver")
         # The fork server imports trafilatura once and forks warm workers from it. Its
         # default preload is __main__, which would re-run an unguarded calling script.
-        context.set_forkserver_preload(["crawler.extraction", "crawler.pool_lifetime", "trafilatura"])
+        context.set_forkserver_preload(["crawler.article", "crawler.pool_lifetime", "trafilatura"])
         # Workers die with this process even when it is SIGKILLed (crawler.pool_lifetime):
         # otherwise they, and the fork server waiting on them, run on forever.
         pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=watch_owner, initargs=(os.getpid(),))
@@ -65,8 +67,8 @@ class ExtractPipeline:
         assert self.pool is not None, "extract pipeline used before spider_opened"
         html, item.html = item.html or "", None  # the page is not needed past this stage
         try:
-            future = self.pool.submit(extract_article, html, item.url)
-            extracted: Extracted = await asyncio.wait_for(asyncio.wrap_future(future), EXTRACTION_TIMEOUT)
+            future = self.pool.submit(read_article, html, item.url, listed=item.listed)
+            article: Article = await asyncio.wait_for(asyncio.wrap_future(future), EXTRACTION_TIMEOUT)
         except BrokenProcessPool:
             # A worker died (native crash, OOM kill): this page is lost, the crawl is not.
             self.pool.shutdown(wait=False, cancel_futures=True)
@@ -76,7 +78,7 @@ class ExtractPipeline:
             self._fail(item, f"extraction took over {EXTRACTION_TIMEOUT:.0f} s")
         except Exception as exc:  # trafilatura/lxml on a hostile page
             self._fail(item, f"extraction failed: {type(exc).__name__}: {exc}")
-        apply_extraction(item, extracted)
+        apply_article(item, article)
         return item
 
     def _fail(self, item: ArticleItem, error: str) -> None:
@@ -84,14 +86,15 @@ class ExtractPipeline:
         raise DropItem(error)
 
 
-def apply_extraction(item: ArticleItem, extracted: Extracted) -> None:
-    """Fill the item from extraction, falling back to what the listing said."""
-    listed = item.listed
-    item.paragraphs = extracted.paragraphs
-    item.title = extracted.title or listed.title
-    item.author = extracted.author or listed.author
-    item.summary = listed.summary or extracted.description
-    item.html_lang = extracted.html_lang
+def apply_article(item: ArticleItem, article: Article) -> None:
+    """Fill the item from the page pipeline (which already preferred the listing's summary and
+    took its title, author and language where the page had none)."""
+    item.paragraphs = article.paragraphs
+    item.title = article.title
+    item.author = article.author
+    item.summary = article.summary
+    item.html_lang = article.html_lang
+    item.language = article.language
     # A feed's or news sitemap's date is explicit metadata with the time of day; the
     # page's date is trafilatura's best guess (meta tags, the URL, the text), often just a day.
-    item.published = listed.published or from_iso(extracted.date)
+    item.published = item.listed.published or from_iso(article.date)

@@ -1,22 +1,20 @@
-"""Language stage: only Spanish articles go on to matching; the rest are stored as skipped."""
+"""Language stage: only Spanish articles go on to matching; the rest are stored as skipped.
+
+The language itself was told by the page pipeline (``crawler.article``, in the extract stage).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from crawler.article import WANTED_LANGUAGE
 from crawler.items import ArticleItem
-from crawler.language import detect_language
-
-WANTED = "es"
 
 
 class LanguagePipeline:
     def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
         if not item.paragraphs:
-            item.language = item.listed.language
             item.status, item.skip_reason = "skipped", "no text"
-            return item
-        item.language = detect_language(item.text, item.html_lang, item.listed.language)
-        if item.language != WANTED:
+        elif item.language != WANTED_LANGUAGE:
             item.status, item.skip_reason = "skipped", f"language: {item.language}"
         return item

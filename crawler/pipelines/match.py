@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crawler.article import article_document
 from crawler.items import ArticleItem
 from crawler.state import CrawlRun
 from storage.records import MatchRecord
@@ -11,10 +12,7 @@ from storage.records import MatchRecord
 
 class MatchPipeline:
     def __init__(self, run: CrawlRun) -> None:
-        from rules import Document
-
         self.ruleset = run.spec.ruleset
-        self.document = Document
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> MatchPipeline:
@@ -23,7 +21,7 @@ class MatchPipeline:
     def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
         if item.status == "skipped":
             return item
-        found = self.ruleset.match(self.document(title=item.title or "", text=item.text, summary=item.summary or ""))
+        found = self.ruleset.match(article_document(item.title, item.text, item.summary))
         item.matches = [
             MatchRecord(
                 rule_id=match.rule_id,

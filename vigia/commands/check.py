@@ -10,7 +10,7 @@ import re
 from typing import Any, TextIO
 
 from vigia.config import SLACK_MISSING, Config, SourceConfig
-from vigia.crawl import load_ruleset
+from vigia.from_config import load_ruleset
 from vigia.database import open_config_database
 from vigia.errors import ConfigError, ExitStatus
 

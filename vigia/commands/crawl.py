@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from alerts.redact import Redactor
 from crawler.spec import CrawlProgress, CrawlReport
 from vigia.config import Config
-from vigia.crawl import crawl_once, deliver
+from vigia.from_config import crawl_once, deliver
 from vigia.errors import ExitStatus
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from storage.models import Alert, Article
 from vigia.commands.crawl import ProgressLine, print_summary
 from vigia.config import Config, load_config
-from vigia.crawl import crawl_once, deliver
+from vigia.from_config import crawl_once, deliver
 from vigia.database import open_config_database
 from vigia.demo import DemoSite
 from vigia.errors import ExitStatus

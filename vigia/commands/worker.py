@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 from typing import TextIO
 
-from crawler.run import run_worker
+from crawler.process import run_worker
 from vigia.config import Config
-from vigia.crawl import crawl_spec, load_ruleset, redis_prefix
+from vigia.crawl_spec import crawl_spec, redis_prefix
+from vigia.from_config import load_ruleset
 from vigia.database import open_config_database
 from vigia.errors import ConfigError, ExitStatus
 

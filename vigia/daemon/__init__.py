@@ -1,7 +1,7 @@
 """The daemon behind ``vigia run``: schedule polls, supervise the crawl worker, deliver continuously.
 
 Modules, in the order a tick flows through them: schedule (one APScheduler job per
-source), crawl_job (what a tick does), supervisor (the long-lived crawl worker process)
+source), tick (what a tick does), supervisor (the long-lived crawl worker process)
 or redis_jobs (the job queue `vigia worker` processes take polls from), polling and
 source_state (the next interval, quarantine), delivery_loop (outbox to Slack), metrics,
 db_probe and http_endpoint (/healthz, /metrics), procfs (the worker's size), config_snapshot

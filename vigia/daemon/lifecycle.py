@@ -27,9 +27,10 @@ from storage.models import utcnow
 
 from rules import RuleError
 from vigia.config import Config, load_config
-from vigia.crawl import load_ruleset, redis_prefix
+from vigia.crawl_spec import redis_prefix
+from vigia.from_config import load_ruleset
 from vigia.daemon.config_snapshot import AcceptedConfig, read_config_text
-from vigia.daemon.crawl_job import CrawlJob
+from vigia.daemon.tick import CrawlJob
 from vigia.daemon.db_probe import DatabaseProbe
 from vigia.daemon.delivery_loop import DeliveryLoop, DeliveryReport, in_daemon_thread
 from vigia.daemon.http_endpoint import HealthEndpoint

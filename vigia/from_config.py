@@ -1,16 +1,20 @@
-"""One crawl as the application runs it: config -> crawler spec -> run -> deliver."""
+"""The config turned into what the layers below take, and one crawl-and-deliver round.
+
+config -> rule set (rules), crawl spec (crawler, built by ``vigia.crawl_spec``), Slack
+settings (alerts); ``crawl_once`` and ``deliver`` are ``vigia crawl``'s two steps.
+"""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 
 from alerts.client import Sender
 from alerts.dispatcher import DeliveryReport, SlackSettings, deliver_pending
-from crawler.run import run_crawl
-from crawler.spec import CrawlProgress, CrawlReport, CrawlSpec, SourceSpec
+from crawler.process import run_crawl
+from crawler.spec import CrawlProgress, CrawlReport
 from rules import RuleSet, RuleSyntaxError, load_rules
 from vigia.config import Config, SourceConfig
+from vigia.crawl_spec import crawl_spec
 from vigia.database import open_config_database
 from vigia.errors import ConfigError
 
@@ -34,39 +38,6 @@ def select_sources(config: Config, only: list[str] | None) -> list[SourceConfig]
     if unknown:
         raise ConfigError(str(config.path), "sources", f"no source named {', '.join(map(repr, unknown))}")
     return [source for source in config.sources if source.name in only]
-
-
-def redis_prefix(config: Config) -> str:
-    """The Redis keys of one deployment: the daemon and its workers share a database, so its URL names them."""
-    return "vigia:" + hashlib.sha1(config.database.url.encode()).hexdigest()[:12]
-
-
-def source_spec(source: SourceConfig) -> SourceSpec:
-    return SourceSpec(
-        name=source.name, type=source.type, url=source.url, outlet=source.outlet or source.name, link_patterns=source.link_patterns
-    )
-
-
-def crawl_spec(config: Config, sources: list[SourceConfig], ruleset: RuleSet, *, refetch: bool = False) -> CrawlSpec:
-    crawler = config.crawler
-    return CrawlSpec(
-        database_url=config.database.url,
-        sources=[source_spec(s) for s in sources],
-        ruleset=ruleset,
-        default_channel=config.slack.channel,
-        max_age=config.alerts.max_age,
-        user_agent=crawler.user_agent,
-        download_timeout=crawler.timeout.total_seconds(),
-        max_page_bytes=crawler.max_page_size,
-        refetch=refetch,
-        redis_url=crawler.redis_url,
-        redis_prefix=redis_prefix(config),
-        obey_robots=crawler.obey_robots,
-        concurrency_per_domain=crawler.concurrency_per_domain,
-        autothrottle=crawler.autothrottle,
-        workers=crawler.workers,
-        allow_private_hosts=crawler.allow_private_hosts,
-    )
 
 
 def slack_settings(config: Config) -> SlackSettings:

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from vigia.config import Config, SourceConfig
-from vigia.crawl import source_spec
+from vigia.crawl_spec import source_spec
 from vigia.daemon.delivery_loop import DeliveryLoop, in_daemon_thread
 from vigia.daemon.metrics import DaemonMetrics
 from vigia.daemon.polling import PollingBounds, next_interval, publishing_interval
