@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -21,11 +21,11 @@ from storage.stories import find_story, remember
 FUTURE_SLACK = timedelta(days=1)
 
 
-def insert_for(session: Session, table: type) -> Insert:
+def insert_for(session: Session, table: type) -> postgresql.Insert | sqlite.Insert:
     """A dialect-specific INSERT so repeats can be ``on_conflict_do_nothing``."""
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table)
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def ensure_sources(session: Session, sources: Iterable[tuple[str, str, str]]) -> dict[str, int]:

@@ -53,20 +53,22 @@ def _same_text(session: Session, fingerprint: int, since: datetime, exclude: int
         .where(Article.first_seen_at >= since, Article.fingerprint.is_not(None), Article.story_id.is_not(None),
                Article.id != (exclude or 0))
     )
-    return nearest_same_text(fingerprint, ((story_id, other) for story_id, other in rows))
+    return nearest_same_text(
+        fingerprint, ((story_id, other) for story_id, other in rows if story_id is not None and other is not None)
+    )
 
 
 def _edited_copy(session: Session, signed: Signed, since: datetime, exclude: int | None) -> int | None:
     """LSH candidates (articles sharing a band key), most shared bands first, verified."""
     shared: dict[int, int] = {}
     for start in range(0, len(signed.band_keys), _CHUNK):
-        rows = session.execute(
+        sharing = session.scalars(
             select(StoryBand.article_id)
             .join(Article, Article.id == StoryBand.article_id)
             .where(StoryBand.band_key.in_(signed.band_keys[start : start + _CHUNK]), Article.first_seen_at >= since)
             .limit(MAX_BAND_ROWS)
         )
-        for (article_id,) in rows:
+        for article_id in sharing:
             if article_id != exclude:
                 shared[article_id] = shared.get(article_id, 0) + 1
     if not shared:
@@ -76,7 +78,8 @@ def _edited_copy(session: Session, signed: Signed, since: datetime, exclude: int
         select(Article.id, Article.story_id, Article.text, Article.title)
         .where(Article.id.in_(ranked), Article.first_seen_at >= since, Article.story_id.is_not(None))
     ).all()
-    by_id = {article_id: Candidate(story_id, text, title) for article_id, story_id, text, title in rows}
+    by_id = {article_id: Candidate(story_id, text, title) for article_id, story_id, text, title in rows
+             if story_id is not None}
     for article_id in ranked:
         candidate = by_id.get(article_id)
         if candidate is not None and is_edited_copy(signed, candidate):
@@ -99,6 +102,6 @@ def _same_event(session: Session, signed: Signed, now: datetime, exclude: int | 
     candidates = {
         article_id: Candidate(story_id, text, title, published_at or first_seen_at)
         for article_id, story_id, text, title, published_at, first_seen_at in rows
-        if article_id != exclude
+        if article_id != exclude and story_id is not None
     }
     return same_event(signed, candidates.values(), now)
