@@ -2,30 +2,61 @@
 the LSH band keys that make edited copies findable by an index.
 
 What makes two articles one story is decided in ``stories`` (pure computation); here are
-only the reads it needs, cheapest first, each a query over indexed columns returning plain
-rows (no ORM objects), and the write of an article's band keys.
+only the reads it needs, cheapest first, each over indexed columns returning plain rows, and
+the write of an article's band keys. Statements are built once (storage/tables.py says why).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from stories import Candidate, Signed, is_edited_copy, nearest_same_text, same_event
 from stories.joins import CANDIDATES, EVENT_WINDOW, event_window
-from storage.models import Article, Match, StoryBand
+from storage.tables import articles, matches, story_bands
 
 # Band rows read at most for one article (a text of boilerplate alone could share bands with thousands).
 MAX_BAND_ROWS = 20_000
-_CHUNK = 500  # values per IN (...) list
+
+# Recent fingerprints, from the first-seen index: one XOR each.
+_FINGERPRINTS = select(articles.c.story_id, articles.c.fingerprint).where(
+    articles.c.first_seen_at >= bindparam("since"),
+    articles.c.fingerprint.is_not(None),
+    articles.c.story_id.is_not(None),
+    articles.c.id != bindparam("exclude"),
+)
+# Articles sharing a band key (the band-key index), recent ones only.
+_SHARING = (
+    select(story_bands.c.article_id)
+    .join(articles, articles.c.id == story_bands.c.article_id)
+    .where(story_bands.c.band_key.in_(bindparam("keys", expanding=True)), articles.c.first_seen_at >= bindparam("since"))
+    .limit(MAX_BAND_ROWS)
+)
+_TEXTS = select(articles.c.id, articles.c.story_id, articles.c.text, articles.c.title).where(
+    articles.c.id.in_(bindparam("ids", expanding=True)),
+    articles.c.first_seen_at >= bindparam("since"),
+    articles.c.story_id.is_not(None),
+)
+# Articles that matched one of these rules since a time, oldest first.
+_MATCHED = (
+    select(articles.c.id, articles.c.story_id, articles.c.text, articles.c.title, articles.c.published_at,
+           articles.c.first_seen_at)
+    .join(matches, matches.c.article_id == articles.c.id)
+    .where(matches.c.rule_id.in_(bindparam("rules", expanding=True)), articles.c.story_id.is_not(None),
+           articles.c.first_seen_at >= bindparam("since"))
+    .order_by(articles.c.id)
+)
+_INSERT_BANDS = insert(story_bands)
 
 
 def remember(session: Session, article_id: int, signed: Signed) -> None:
     """Store the new article's LSH band keys so later copies find it."""
     if signed.band_keys:
-        session.execute(insert(StoryBand), [{"article_id": article_id, "band_key": key} for key in signed.band_keys])
+        session.connection().execute(
+            _INSERT_BANDS, [{"article_id": article_id, "band_key": key} for key in signed.band_keys]
+        )
 
 
 def find_story(
@@ -47,12 +78,7 @@ def find_story(
 
 
 def _same_text(session: Session, fingerprint: int, since: datetime, exclude: int | None) -> int | None:
-    """One XOR per recent article: (story, fingerprint) pairs read from the first-seen index."""
-    rows = session.execute(
-        select(Article.story_id, Article.fingerprint)
-        .where(Article.first_seen_at >= since, Article.fingerprint.is_not(None), Article.story_id.is_not(None),
-               Article.id != (exclude or 0))
-    )
+    rows = session.connection().execute(_FINGERPRINTS, {"since": since, "exclude": exclude or 0})
     return nearest_same_text(
         fingerprint, ((story_id, other) for story_id, other in rows if story_id is not None and other is not None)
     )
@@ -60,24 +86,17 @@ def _same_text(session: Session, fingerprint: int, since: datetime, exclude: int
 
 def _edited_copy(session: Session, signed: Signed, since: datetime, exclude: int | None) -> int | None:
     """LSH candidates (articles sharing a band key), most shared bands first, verified."""
+    if not signed.band_keys:
+        return None
+    connection = session.connection()
     shared: dict[int, int] = {}
-    for start in range(0, len(signed.band_keys), _CHUNK):
-        sharing = session.scalars(
-            select(StoryBand.article_id)
-            .join(Article, Article.id == StoryBand.article_id)
-            .where(StoryBand.band_key.in_(signed.band_keys[start : start + _CHUNK]), Article.first_seen_at >= since)
-            .limit(MAX_BAND_ROWS)
-        )
-        for article_id in sharing:
-            if article_id != exclude:
-                shared[article_id] = shared.get(article_id, 0) + 1
+    for article_id in connection.execute(_SHARING, {"keys": signed.band_keys, "since": since}).scalars():
+        if article_id != exclude:
+            shared[article_id] = shared.get(article_id, 0) + 1
     if not shared:
         return None
     ranked = sorted(shared, key=lambda article_id: (-shared[article_id], article_id))[:CANDIDATES]
-    rows = session.execute(
-        select(Article.id, Article.story_id, Article.text, Article.title)
-        .where(Article.id.in_(ranked), Article.first_seen_at >= since, Article.story_id.is_not(None))
-    ).all()
+    rows = connection.execute(_TEXTS, {"ids": ranked, "since": since})
     by_id = {article_id: Candidate(story_id, text, title) for article_id, story_id, text, title in rows
              if story_id is not None}
     for article_id in ranked:
@@ -92,13 +111,9 @@ def _same_event(session: Session, signed: Signed, now: datetime, exclude: int | 
     window = event_window(signed, now)
     if window is None:
         return None
-    rows = session.execute(
-        select(Article.id, Article.story_id, Article.text, Article.title, Article.published_at, Article.first_seen_at)
-        .join(Match, Match.article_id == Article.id)
-        .where(Match.rule_id.in_(sorted(signed.telling.rule_ids)), Article.story_id.is_not(None),
-               Article.first_seen_at >= window[0] - EVENT_WINDOW)
-        .order_by(Article.id)
-    ).all()
+    rows = session.connection().execute(
+        _MATCHED, {"rules": sorted(signed.telling.rule_ids), "since": window[0] - EVENT_WINDOW}
+    )
     candidates = {
         article_id: Candidate(story_id, text, title, published_at or first_seen_at)
         for article_id, story_id, text, title, published_at, first_seen_at in rows
