@@ -197,13 +197,17 @@ class TreeMemory(threading.Thread):
         self.pid, self.done = pid, threading.Event()
         self.rss = self.pss = 0.0
         self.processes = 0
+        self.at_peak = ""  # each process's PSS when the PSS sum peaked
 
     def run(self) -> None:
         while not self.done.wait(0.2):
             tree = process_tree(self.pid)
             sizes = [memory_kb(pid) for pid in tree]
             self.rss = max(self.rss, sum(rss for rss, _ in sizes) / 1024)
-            self.pss = max(self.pss, sum(pss for _, pss in sizes) / 1024)
+            pss = sum(pss for _, pss in sizes) / 1024
+            if pss > self.pss:
+                self.pss = pss
+                self.at_peak = " + ".join(f"{size / 1024:.0f}" for _, size in sizes)
             self.processes = max(self.processes, len(tree))
 
 
@@ -226,7 +230,7 @@ def in_child(kind: str, job: dict) -> dict:
     if child.returncode:
         sys.exit(f"bench child ({kind}) failed:\n{stderr}")
     result = json.loads(stdout.strip().splitlines()[-1])
-    result.update(tree_rss=memory.rss, tree_pss=memory.pss, tree_processes=memory.processes)
+    result.update(tree_rss=memory.rss, tree_pss=memory.pss, tree_processes=memory.processes, tree_at_peak=memory.at_peak)
     return result
 
 
@@ -277,7 +281,7 @@ def main() -> None:
           f"{crawl_cpu:6.2f} s CPU ({crawl['cpu_self']:.2f} crawler + {crawl['cpu_children']:.2f} workers)  "
           f"peak RSS {crawl['rss_self']:.0f} MB (crawler) + {crawl['rss_children']:.0f} MB (largest worker)")
     print(f"  process tree ({crawl['tree_processes']} processes), peak of sums: RSS {crawl['tree_rss']:.0f} MB, "
-          f"PSS {crawl['tree_pss']:.0f} MB (shared pages counted once)")
+          f"PSS {crawl['tree_pss']:.0f} MB (shared pages counted once; {crawl['tree_at_peak']} MB, crawler first)")
     print(f"  of which fixed start-up  : {empty['wall']:6.2f} s wall  {fixed_cpu:6.2f} s CPU "
           f"({empty['cpu_self']:.2f} crawler + {empty['cpu_children']:.2f} fork server and workers), from a crawl of an empty feed")
     print(f"crawl vs bare: wall {100 * (crawl['wall'] - bare['wall']) / bare['wall']:+.1f} %; "
