@@ -17,11 +17,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from stories import STORY_WINDOW, Telling, sign
 from storage.models import utcnow
 from storage.records import ArticleRecord, MatchRecord, StoredArticle
 from storage.stories import find_story, remember
 from storage.tables import alerts, articles, matches, sources
+from stories import STORY_WINDOW, Telling, sign
 
 # A published date more than this ahead of the clock is a page's mistake (year 9998): stored as unknown,
 # so it is never the "newest" or "freshest" article again.

@@ -13,9 +13,9 @@ from datetime import datetime
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
+from storage.tables import articles, matches, story_bands
 from stories import Candidate, Signed, is_edited_copy, nearest_same_text, same_event
 from stories.joins import CANDIDATES, EVENT_WINDOW, event_window
-from storage.tables import articles, matches, story_bands
 
 # Band rows read at most for one article (a text of boilerplate alone could share bands with thousands).
 MAX_BAND_ROWS = 20_000

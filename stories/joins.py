@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from stories.minhash import band_keys, signature
 from stories.simhash import MAX_DISTANCE, distance
@@ -192,7 +192,7 @@ def aware(value: datetime | None) -> datetime | None:
     """A datetime in UTC when it has no zone (SQLite hands some back naive)."""
     if value is None:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _jaccard(first: set[str], second: set[str]) -> float:

@@ -39,8 +39,7 @@ def signature(shingles: set[str]) -> tuple[int, ...] | None:
     for shingle in shingles:
         hashed = int.from_bytes(hashlib.blake2b(shingle.encode("utf-8"), digest_size=8).digest(), "little")
         slot, value = hashed & mask, hashed >> _BIN_BITS
-        if value < best[slot]:
-            best[slot] = value
+        best[slot] = min(best[slot], value)
     return tuple(_densified(best))
 
 

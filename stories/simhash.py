@@ -13,6 +13,7 @@ The value is signed so that it fits a SQL BIGINT; ``distance`` takes signed or u
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 
 from stories.text import STOPWORDS, words
@@ -37,7 +38,7 @@ def features(folded_words: list[str]) -> dict[str, int]:
         counts[word] = counts.get(word, 0) + 1
     # Integer weights (tenths) keep the tally exact: 1 + ln(count) for a word, 1 for a pair.
     weights = {word: round(10 * (1 + math.log(count))) for word, count in counts.items()}
-    for first, second in zip(content, content[1:]):
+    for first, second in itertools.pairwise(content):
         weights.setdefault(f"{first} {second}", 10)
     return weights
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from stories import MAX_DISTANCE
 from stories.simhash import distance, simhash
 from stories.text import words
-from stories import MAX_DISTANCE
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,14 @@ from storage.db import open_database
 from storage.models import StoryBand
 from storage.queries import store_article
 from storage.records import ArticleRecord, MatchRecord
-from stories import MAX_DISTANCE, containment, distance, person_names, simhash, title_similarity
+from stories import (
+    MAX_DISTANCE,
+    containment,
+    distance,
+    person_names,
+    simhash,
+    title_similarity,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -160,7 +167,7 @@ def test_migration_0006_signs_recent_articles_again_and_drops_old_keys(db_url: s
     rows_ = by_id(labelled)
     original, copy = rows_["rh21"], rows_["rh22"]  # 14 bits apart: joined by the bands, not the SimHash
     assert distance(record(original).fingerprint or 0, record(copy).fingerprint or 0) > MAX_DISTANCE
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     sessions = session_factory(engine)
     with sessions.begin() as session:
         stored = store_article(session, record(original, now - timedelta(hours=1)), matches(original),

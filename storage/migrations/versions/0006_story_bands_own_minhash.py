@@ -8,13 +8,12 @@ again. A later change of the signature needs a migration like this one (stories.
 Revision ID: 0006
 Revises: 0005
 """
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from stories import STORY_WINDOW, Telling, sign
-
 
 revision = '0006'
 down_revision = '0005'
@@ -32,7 +31,7 @@ story_bands = sa.table('story_bands', sa.column('article_id', sa.Integer()), sa.
 def upgrade() -> None:
     connection = op.get_bind()
     connection.execute(sa.delete(story_bands))
-    since = datetime.now(timezone.utc) - STORY_WINDOW
+    since = datetime.now(UTC) - STORY_WINDOW
     if connection.dialect.name == 'sqlite':  # stored as naive UTC text by SQLAlchemy's SQLite DateTime
         since = since.replace(tzinfo=None)
     recent = connection.execute(
