@@ -16,9 +16,17 @@ CPU time is user + system from ``getrusage``: the crawl's own process plus its c
 the crawl, so the workers' time reaches the crawl process's ``RUSAGE_CHILDREN``). The
 loopback server runs in this parent process, so its cost is counted in neither.
 On a shared machine wall times move with the load; CPU times much less.
+
+Peak memory is sampled from this parent every 0.2 s over the crawl child's whole process
+tree (the crawler, the fork server, its workers): the largest sum of resident sizes (RSS,
+which counts the pages a forked worker shares with the fork server once per process) and
+the largest sum of proportional sizes (PSS, ``/proc/PID/smaps_rollup``: a shared page is
+split between the processes that share it, so the sum is what the tree really occupies).
+``--profile FILE`` runs the crawl under cProfile (the crawler process only) and writes the
+stats to FILE; its timings are then not comparable with a run without it.
 Prints figures; asserts nothing.
 
-    python bench/crawl.py [--pages N] [--workers W]
+    python bench/crawl.py [--pages N] [--workers W] [--profile FILE]
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -132,9 +141,18 @@ def measure_crawl(job: dict) -> dict:
             workers=job["workers"],
             max_age=None,
         )
+        profiler = None
+        if job.get("profile"):
+            import cProfile
+
+            profiler = cProfile.Profile(time.process_time)  # CPU time: a loaded machine moves wall time
+            profiler.enable()
         cpu_self, started = cpu_seconds(resource.RUSAGE_SELF), time.perf_counter()
         report = run_crawl(spec)
         wall = time.perf_counter() - started
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(job["profile"])
         cpu_self = cpu_seconds(resource.RUSAGE_SELF) - cpu_self
         # The pool is shut down; stop the fork server too so that it reaps its workers
         # and is reaped by us: then RUSAGE_CHILDREN holds the workers' CPU time.
@@ -152,19 +170,73 @@ def measure_crawl(job: dict) -> dict:
     }
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants, from /proc (Linux)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                todo += [int(child) for child in Path(f"/proc/{current}/task/{task}/children").read_text().split()]
+        except OSError:  # it ended meanwhile
+            continue
+    return found
+
+
+def memory_kb(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of one process in kB, or (0, 0) if it has gone."""
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0, 0
+    fields = {line.split(":")[0]: int(line.split()[1]) for line in rollup.splitlines()[1:] if line.endswith("kB")}
+    return fields.get("Rss", 0), fields.get("Pss", 0)
+
+
+class TreeMemory(threading.Thread):
+    """Samples a process tree's summed RSS and PSS until stopped; keeps the peaks (MB)."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.done = pid, threading.Event()
+        self.rss = self.pss = 0.0
+        self.processes = 0
+        self.at_peak = ""  # each process's PSS when the PSS sum peaked
+
+    def run(self) -> None:
+        while not self.done.wait(0.2):
+            tree = process_tree(self.pid)
+            sizes = [memory_kb(pid) for pid in tree]
+            self.rss = max(self.rss, sum(rss for rss, _ in sizes) / 1024)
+            pss = sum(pss for _, pss in sizes) / 1024
+            if pss > self.pss:
+                self.pss = pss
+                self.at_peak = " + ".join(f"{size / 1024:.0f}" for _, size in sizes)
+            self.processes = max(self.processes, len(tree))
+
+
 def in_child(kind: str, job: dict) -> dict:
     """Run ``measure_<kind>`` in a fresh interpreter (so nothing else is counted)."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(job, handle)
     try:
-        out = subprocess.run(
-            [sys.executable, __file__, "--measure", kind, handle.name], capture_output=True, text=True
+        child = subprocess.Popen(
+            [sys.executable, __file__, "--measure", kind, handle.name],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
+        memory = TreeMemory(child.pid)
+        memory.start()
+        stdout, stderr = child.communicate()
+        memory.done.set()
+        memory.join()
     finally:
         os.unlink(handle.name)
-    if out.returncode:
-        sys.exit(f"bench child ({kind}) failed:\n{out.stderr}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    if child.returncode:
+        sys.exit(f"bench child ({kind}) failed:\n{stderr}")
+    result = json.loads(stdout.strip().splitlines()[-1])
+    result.update(tree_rss=memory.rss, tree_pss=memory.pss, tree_processes=memory.processes, tree_at_peak=memory.at_peak)
+    return result
 
 
 # The parent: serves the pages and prints -----------------------------------------------
@@ -174,6 +246,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=225)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the crawler process; stats to FILE")
     parser.add_argument("--measure", nargs=2, metavar=("KIND", "JOB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -200,7 +273,8 @@ def main() -> None:
         load = os.getloadavg()[0]
         bare = in_child("bare", {"pages": files})
         empty = in_child("crawl", {"feed": site.url("/empty.xml"), "workers": args.workers})
-        crawl = in_child("crawl", {"feed": site.url("/rss.xml"), "workers": args.workers})
+        crawl = in_child("crawl", {"feed": site.url("/rss.xml"), "workers": args.workers,
+                                   "profile": os.path.abspath(args.profile) if args.profile else None})
 
     crawl_cpu = crawl["cpu_self"] + crawl["cpu_children"]
     fixed_cpu = empty["cpu_self"] + empty["cpu_children"]
@@ -211,6 +285,8 @@ def main() -> None:
     print(f"whole run_crawl, {args.workers} workers: {crawl['wall']:6.2f} s wall  {n / crawl['wall']:6.1f} pages/s  "
           f"{crawl_cpu:6.2f} s CPU ({crawl['cpu_self']:.2f} crawler + {crawl['cpu_children']:.2f} workers)  "
           f"peak RSS {crawl['rss_self']:.0f} MB (crawler) + {crawl['rss_children']:.0f} MB (largest worker)")
+    print(f"  process tree ({crawl['tree_processes']} processes), peak of sums: RSS {crawl['tree_rss']:.0f} MB, "
+          f"PSS {crawl['tree_pss']:.0f} MB (shared pages counted once; {crawl['tree_at_peak']} MB, crawler first)")
     print(f"  of which fixed start-up  : {empty['wall']:6.2f} s wall  {fixed_cpu:6.2f} s CPU "
           f"({empty['cpu_self']:.2f} crawler + {empty['cpu_children']:.2f} fork server and workers), from a crawl of an empty feed")
     print(f"crawl vs bare: wall {100 * (crawl['wall'] - bare['wall']) / bare['wall']:+.1f} %; "
@@ -222,6 +298,9 @@ def main() -> None:
           f"({100 * (crawl_cpu - fixed_cpu - inside) / inside:+.1f} % without start-up; "
           f"crawler process {100 * crawl['cpu_self'] / inside:.1f} %, workers outside extraction "
           f"{100 * (crawl['cpu_children'] - inside) / inside:.1f} %)")
+    per_article = 1000 * (crawl["cpu_self"] - empty["cpu_self"]) / n
+    print(f"crawler process CPU per article, without start-up: {per_article:.1f} ms; "
+          f"throughput vs bare one core: {bare['wall'] / crawl['wall']:.2f}x (wall)")
 
 
 if __name__ == "__main__":

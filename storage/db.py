@@ -55,7 +55,8 @@ def check_connection(engine: Engine) -> None:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        reason = str(exc.orig) if getattr(exc, "orig", None) else str(exc)
+        orig = getattr(exc, "orig", None)  # the driver's own error, when there is one
+        reason = str(orig) if orig else str(exc)
         raise DatabaseUnreachable(engine.url.render_as_string(hide_password=True), reason.strip()) from exc
 
 

@@ -127,8 +127,9 @@ class Article(Base):
 
 
 class StoryBand(Base):
-    """One LSH band key of an article's MinHash (storage/stories.py): articles sharing a key
-    are candidate copies of one text, found through the index on ``band_key``."""
+    """One LSH band key of an article's MinHash (stories.minhash; written and read by
+    storage/stories.py): articles sharing a key are candidate copies of one text, found
+    through the index on ``band_key``."""
 
     __tablename__ = "story_bands"
 

@@ -1,30 +1,27 @@
-"""The few queries the crawler, the dispatcher and the CLI share."""
+"""The few queries the crawler, the dispatcher and the CLI share.
+
+Storing an article (``store_article``) lives in storage/articles.py and is importable from here.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime, timedelta
 
-from sqlalchemy import Insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Alert, Article, Match, Source, utcnow
-from storage.records import ArticleRecord, MatchRecord, StoredArticle
-from storage.stories import Telling, find_story, remember
+from storage.articles import FUTURE_SLACK, plausible_date, store_article
+from storage.models import Article, Source, utcnow
 
-STORY_WINDOW = timedelta(days=3)
-# A published date more than this ahead of the clock is a page's mistake (year 9998): stored as unknown,
-# so it is never the "newest" or "freshest" article again.
-FUTURE_SLACK = timedelta(days=1)
-
-
-def insert_for(session: Session, table: type) -> Insert:
-    """A dialect-specific INSERT so repeats can be ``on_conflict_do_nothing``."""
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table)
+__all__ = [
+    "FUTURE_SLACK",
+    "ensure_sources",
+    "known_urls",
+    "plausible_date",
+    "record_source_error",
+    "record_source_success",
+    "store_article",
+]
 
 
 def ensure_sources(session: Session, sources: Iterable[tuple[str, str, str]]) -> dict[str, int]:
@@ -51,117 +48,6 @@ def known_urls(session: Session, canonical_urls: Iterable[str]) -> set[str]:
         chunk = urls[start : start + 500]
         found.update(session.scalars(select(Article.canonical_url).where(Article.canonical_url.in_(chunk))))
     return found
-
-
-def plausible_date(published: datetime | None, now: datetime) -> bool:
-    """False for a date more than a day in the future (the article counts as published when first seen)."""
-    return published is None or published <= now + FUTURE_SLACK
-
-
-def store_article(
-    session: Session,
-    record: ArticleRecord,
-    matches: list[MatchRecord],
-    *,
-    alert: bool,
-    default_channel: str,
-    now: datetime | None = None,
-) -> StoredArticle:
-    """Store an article, its matches and its pending alerts in the caller's transaction.
-
-    Repeats are harmless: a canonical URL already stored is left as it is. Alerts are
-    owed once per channel; a copy of a story already seen becomes a thread reply.
-    """
-    now = now or utcnow()
-    source_id = None
-    if record.source_name:
-        source_id = session.scalar(select(Source.id).where(Source.name == record.source_name))
-    values = dict(
-        canonical_url=record.canonical_url,
-        url=record.url,
-        source_id=source_id,
-        outlet=record.outlet,
-        title=record.title,
-        author=record.author,
-        published_at=record.published_at if plausible_date(record.published_at, now) else None,
-        first_seen_at=now,
-        language=record.language,
-        summary=record.summary,
-        text=record.text,
-        status=record.status,
-        skip_reason=record.skip_reason,
-        fingerprint=record.fingerprint,
-    )
-    statement = insert_for(session, Article).values(**values).on_conflict_do_nothing(index_elements=["canonical_url"])
-    article_id = session.execute(statement.returning(Article.id)).scalar()
-    if article_id is None:
-        existing = session.scalar(select(Article.id).where(Article.canonical_url == record.canonical_url))
-        return StoredArticle(id=existing or 0, new=False)
-
-    story_id = article_id
-    if record.fingerprint is not None and record.status != "skipped":
-        telling = Telling(record.text or "", record.title, record.published_at or now,
-                          frozenset(match.rule_id for match in matches))
-        story_id = find_story(session, record.fingerprint, record.text, now - STORY_WINDOW,
-                              telling=telling, exclude=article_id) or article_id
-        remember(session, article_id, record.text)
-    session.execute(update(Article).where(Article.id == article_id).values(story_id=story_id))
-
-    for match in matches:
-        session.add(
-            Match(
-                article_id=article_id,
-                rule_id=match.rule_id,
-                rule_name=match.rule_name,
-                score=match.score,
-                explanation=match.explanation,
-            )
-        )
-    queued = _queue_alerts(session, article_id, story_id, matches, default_channel) if alert and matches else 0
-    return StoredArticle(id=article_id, new=True, story_id=story_id, alerts_queued=queued)
-
-
-def _queue_alerts(
-    session: Session, article_id: int, story_id: int, matches: list[MatchRecord], default_channel: str
-) -> int:
-    by_channel: dict[str, list[MatchRecord]] = defaultdict(list)
-    for match in matches:
-        by_channel[match.channel or default_channel].append(match)
-    for channel, channel_matches in by_channel.items():
-        instant = [m for m in channel_matches if m.mode != "digest"]
-        story_article: int | None = None
-        if instant:
-            # The story's message in this channel, from whichever copy alerted first.
-            if story_id != article_id:
-                story_article = session.scalar(
-                    select(Alert.article_id)
-                    .join(Article, Alert.article_id == Article.id)
-                    .where(Article.story_id == story_id, Alert.channel == channel, Alert.kind == "story")
-                    .order_by(Alert.id)
-                    .limit(1)
-                )
-            kind = "copy" if story_article else "story"
-            rules, digest = [m.rule_id for m in instant], None
-        else:
-            kind, rules, digest = "digest", [m.rule_id for m in channel_matches], channel_matches[0].digest
-        statement = (
-            insert_for(session, Alert)
-            .values(
-                article_id=article_id,
-                # copy: the article whose message it threads under; digest: the cluster
-                story_id={"copy": story_article, "digest": story_id}.get(kind, article_id),
-                channel=channel,
-                kind=kind,
-                rule_ids=rules,
-                digest=digest,
-                status="pending",
-                attempts=0,
-                created_at=utcnow(),
-            )
-            .on_conflict_do_nothing(index_elements=["article_id", "channel"])
-        )
-        session.execute(statement)
-    return len(by_channel)
 
 
 def record_source_success(

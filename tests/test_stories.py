@@ -1,4 +1,4 @@
-"""Stories, not pages (storage/stories.py): edited wire copies and two outlets' write-ups of one
+"""Stories, not pages (stories/, stored by storage/stories.py): edited wire copies and two outlets' write-ups of one
 event join one story; different stories — two extraditions on different days, the same officials
 at another meeting, a write-up days later — stay apart.  The articles are the labelled sets
 written from real news for issue 12 (tests/fixtures/rules/realnews-*.jsonl) and the dev set."""
@@ -7,18 +7,24 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
-from crawler.fingerprint import simhash
 from storage.db import open_database
 from storage.models import StoryBand
 from storage.queries import store_article
 from storage.records import ArticleRecord, MatchRecord
-from storage.stories import containment, person_names, title_similarity
+from stories import (
+    MAX_DISTANCE,
+    containment,
+    distance,
+    person_names,
+    simhash,
+    title_similarity,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -148,3 +154,34 @@ def test_helpers() -> None:
     assert containment("uno dos tres cuatro cinco seis", "cero uno dos tres cuatro cinco seis siete") == 1.0
     assert title_similarity("México envía a EE.UU. a 26 reos", "Envía México a Estados Unidos a 26 reos") > 0.4
     assert title_similarity(None, "algo") == 0.0
+
+
+def test_migration_0006_signs_recent_articles_again_and_drops_old_keys(db_url: str, labelled: list[dict]) -> None:
+    """Band keys of the old signature (datasketch's) never meet new ones: after the upgrade a
+    recent article has the keys of today's signature, and an edited copy stored next joins it."""
+    from storage.db import make_engine, session_factory, upgrade
+    from stories import Telling, sign
+
+    engine = make_engine(db_url)
+    upgrade(engine, "0005")
+    rows_ = by_id(labelled)
+    original, copy = rows_["rh21"], rows_["rh22"]  # 14 bits apart: joined by the bands, not the SimHash
+    assert distance(record(original).fingerprint or 0, record(copy).fingerprint or 0) > MAX_DISTANCE
+    now = datetime.now(UTC)
+    sessions = session_factory(engine)
+    with sessions.begin() as session:
+        stored = store_article(session, record(original, now - timedelta(hours=1)), matches(original),
+                               alert=True, default_channel="#seg", now=now - timedelta(hours=1))
+        old = store_article(session, record(rows_["rh17"], now - timedelta(days=5)), [], alert=False,
+                            default_channel="#seg", now=now - timedelta(days=5))
+        session.execute(delete(StoryBand))  # the old signature's keys: nothing of today's
+        session.add_all(StoryBand(article_id=article_id, band_key=key)
+                        for article_id in (stored.id, old.id) for key in (1, 2, 3))
+    upgrade(engine)
+    with sessions() as session:
+        keys = set(session.scalars(select(StoryBand.band_key).where(StoryBand.article_id == stored.id)))
+        assert keys == set(sign(Telling(record(original).text or "")).band_keys)
+        assert session.scalar(select(func.count()).select_from(StoryBand).where(StoryBand.article_id == old.id)) == 0
+    with sessions.begin() as session:
+        joined = store_article(session, record(copy, now), matches(copy), alert=True, default_channel="#seg", now=now)
+    assert joined.story_id == stored.story_id

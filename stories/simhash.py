@@ -1,51 +1,30 @@
-"""Content fingerprints: a 64-bit SimHash that stays close across syndicated copies.
+"""Same text: a 64-bit SimHash that stays close across near-identical copies.
 
-A wire story (EFE, AP, Reuters) republished by ten outlets keeps most of its sentences
-but not its headline, and each outlet adds or cuts a line or a paragraph. SimHash over
-words and word pairs of the normalised text maps such copies to fingerprints a few bits apart,
-while unrelated texts land about 32 bits apart; storage.stories.MAX_DISTANCE is the line
-between the two, tuned in tests/test_fingerprint.py.
+A wire story (EFE, AP, Reuters) republished by ten outlets keeps most of its sentences but
+not its headline, and each outlet adds or cuts a line or a paragraph. SimHash over words and
+word pairs of the folded text maps such copies to fingerprints a few bits apart, while
+unrelated texts land about 32 bits apart; ``MAX_DISTANCE`` is the line between the two, tuned
+in tests/test_fingerprint.py. Copies an outlet edited more (its own lede, a trimmed ending)
+drift further than that: stories.minhash finds those.
 
-The value is signed so that it fits a SQL BIGINT; compare with storage.stories.hamming.
-Copies an outlet edited more (its own lede, byline, a trimmed ending) drift further than
-SimHash tolerates; storage/stories.py finds those by MinHash LSH over word shingles.
+The value is signed so that it fits a SQL BIGINT; ``distance`` takes signed or unsigned.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
-import re
-import unicodedata
+
+from stories.text import STOPWORDS, words
 
 BITS = 64
-
-# Function words carry no story: dropping them lets "acordaron mantener la coordinación"
-# and "acordaron mantener coordinación" agree, and keeps unrelated texts apart.
-STOPWORDS = frozenset(
-    """a al ante bajo cabe con contra de del desde durante e el ella ellos en entre era eran es esa
-    ese eso esta estas este esto estos fue fueron ha habia han hasta la las le les lo los mas me mi
-    muy ni no nos o otra otras otro otros para pero por porque que quien se segun ser si sido sin
-    sobre su sus tambien tan tras un una unas uno unos y ya""".split()
-)
-
-_WORD = re.compile(r"[^\W_]+")
+# Two fingerprints this close (in differing bits) are the same story. Tuned in
+# tests/test_fingerprint.py against edited copies and unrelated stories on one topic.
+MAX_DISTANCE = 12
 
 
-def strip_accents(text: str) -> str:
-    """NFKD without the combining marks. The marks to drop are found among the text's
-    distinct characters (a few hundred), not by testing each of its characters."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    marks = {ord(char): None for char in set(decomposed) if unicodedata.combining(char)}
-    return decomposed.translate(marks) if marks else decomposed
-
-
-def normalise(text: str) -> list[str]:
-    """Casefolded words without accents (ñ folds to n too: copies agree either way)."""
-    return _WORD.findall(strip_accents(text.casefold()))
-
-
-def features(words: list[str]) -> dict[str, int]:
+def features(folded_words: list[str]) -> dict[str, int]:
     """Weighted features: content words (more weight when repeated) and content-word bigrams.
 
     Why this mix (measured in tests/test_fingerprint.py on the labelled dev set): plain
@@ -53,13 +32,13 @@ def features(words: list[str]) -> dict[str, int]:
     as far as unrelated stories on the same topic; unigrams tolerate rewording and the
     bigrams keep two stories that share the topic's vocabulary apart.
     """
-    content = [w for w in words if len(w) > 2 and w not in STOPWORDS]
+    content = [w for w in folded_words if len(w) > 2 and w not in STOPWORDS]
     counts: dict[str, int] = {}
     for word in content:
         counts[word] = counts.get(word, 0) + 1
     # Integer weights (tenths) keep the tally exact: 1 + ln(count) for a word, 1 for a pair.
     weights = {word: round(10 * (1 + math.log(count))) for word, count in counts.items()}
-    for first, second in zip(content, content[1:]):
+    for first, second in itertools.pairwise(content):
         weights.setdefault(f"{first} {second}", 10)
     return weights
 
@@ -81,7 +60,7 @@ def simhash(text: str) -> int:
     little-endian hashes joined, and for each byte position and bit the set bits are
     counted with ``translate`` + ``count``, about 0.1 ms for a typical article.
     """
-    weighted = features(normalise(text))
+    weighted = features(words(text))
     if not weighted:
         return 0
     by_weight: dict[int, list[bytes]] = {}
