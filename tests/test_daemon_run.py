@@ -25,7 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from rules import Document, load_rules
 from tests.support.labelled import LabelledArticle, article_page, feed, load_labelled, stories
-from tests.support.news_site import NewsSite
+from tests.support.news_site import NewsSite, RecordedRequest, Reply
 from tests.support.waiting import eventually
 from vigia.slack_standin import SlackStandIn
 
@@ -359,6 +359,79 @@ def test_a_source_in_flight_at_three_worker_deaths_is_quarantined(
             polls = daemon.crawls_done("Diario Prueba")
             eventually(lambda: daemon.crawls_done("Diario Prueba") >= polls + 2, 40, "the healthy source polled on")
             assert len(bad.site.fetched(poison.path)) == fetched  # the quarantined one is not
+            assert daemon.stop() == 0
+        finally:
+            daemon.kill()
+
+
+class SlowFeed:
+    """A feed that takes a few seconds to answer, and tells whether a poll of it is under way."""
+
+    def __init__(self, outlet: Outlet, delay: float) -> None:
+        self.outlet, self.delay, self.busy = outlet, delay, 0
+        self.lock = threading.Lock()
+        self.route = outlet.site.routes[outlet.path]
+        outlet.site.add(outlet.path, self.answer)
+
+    def answer(self, request: RecordedRequest) -> Reply:
+        with self.lock:
+            self.busy += 1
+        try:
+            time.sleep(self.delay)
+            assert self.route.reply is not None
+            return self.route.reply
+        finally:
+            with self.lock:
+                self.busy -= 1
+
+
+def test_a_healthy_source_in_flight_at_each_worker_death_is_not_quarantined(
+    tmp_path: Path, slack: SlackStandIn, outlet: Outlet
+) -> None:
+    poison = ARTICLES[6 % len(ARTICLES)]
+    healthy = ARTICLES[7 % len(ARTICLES)]
+    with NewsSite() as other_site:
+        bad = Outlet(other_site)
+        bad.publish(poison, slow=60)  # its page hangs: the worker is killed while it waits
+        outlet.publish(healthy)
+        slow_feed = SlowFeed(outlet, delay=3)  # a poll of the healthy source is in flight for 3 s
+        config = write_config(tmp_path, slack, [("Diario Prueba", outlet.url), ("Diario Veneno", bad.url)])
+        daemon = Daemon(config).start()
+        try:
+            eventually(lambda: healthy.title in titles_in(slack), 40, "the healthy source's story in Slack")
+            def quarantined() -> dict[str, Any] | None:
+                return daemon.find(lambda e: "quarantined" in e["message"])
+
+            deaths, together = 0, 0
+            while True:
+                eventually(
+                    lambda: quarantined() or len(bad.site.fetched(poison.path)) > deaths, 40, f"the poison page, time {deaths + 1}"
+                )
+                if quarantined():
+                    break
+                assert deaths < 8, "the poison source was never quarantined"
+                # The first death has both sources in flight; later ones too whenever the healthy one is being polled.
+                if deaths == 0:
+                    eventually(lambda: slow_feed.busy, 20, "the healthy source in flight with the poison one")
+                together += bool(slow_feed.busy)
+                for pid in daemon.crawl_children():
+                    os.kill(pid, signal.SIGKILL)
+                deaths += 1
+            assert together >= 1
+            quarantines = [e for e in daemon.lines if "quarantined" in e["message"]]
+            assert [e["source"] for e in quarantines] == ["Diario Veneno"]
+            shown = subprocess.run(
+                [sys.executable, "-m", "vigia", "sources", "--config", str(config)],
+                env={**os.environ, "PYTHONPATH": str(REPO), "SLACK_BOT_TOKEN": TOKEN},
+                capture_output=True,
+                text=True,
+                timeout=30,
+            ).stdout
+            health = {row.split()[1]: row.split()[3] for row in shown.splitlines() if row.startswith("Diario ")}
+            assert health["Veneno"] == "quarantined"
+            assert health["Prueba"] != "quarantined"
+            polls = daemon.crawls_done("Diario Prueba")
+            eventually(lambda: daemon.crawls_done("Diario Prueba") >= polls + 2, 40, "the healthy source polled on")
             assert daemon.stop() == 0
         finally:
             daemon.kill()
