@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -72,17 +73,12 @@ class FakeClock:
         self.now += seconds
 
 
-def supervisor(tmp_path: Path, clock: Callable[[], float] | None = None, **options: float) -> WorkerSupervisor:
+def supervisor(tmp_path: Path, clock: Callable[[], float] = time.monotonic, **options: float) -> WorkerSupervisor:
     script = tmp_path / "worker-stand-in"
     script.write_text(STAND_IN.format(python=sys.executable))
     script.chmod(0o755)
-    defaults = {"timeout": 30.0, "grace": 1.0, "hang_after": 30.0}
-    if clock is not None:
-        defaults["check_every"] = 0.02
-        return WorkerSupervisor(
-            WorkerCommand(tmp_path / "vigia.yaml", python=str(script)), clock=clock, **{**defaults, **options}
-        )
-    return WorkerSupervisor(WorkerCommand(tmp_path / "vigia.yaml", python=str(script)), **{**defaults, **options})
+    options = {"timeout": 30.0, "grace": 1.0, "hang_after": 30.0, "check_every": 0.02, **options}
+    return WorkerSupervisor(WorkerCommand(tmp_path / "vigia.yaml", python=str(script)), clock=clock, **options)
 
 
 def marks(tmp_path: Path) -> list[str]:
