@@ -237,3 +237,37 @@ def test_an_article_a_worker_cannot_store_fails_its_source_as_in_the_local_mode(
             daemon.kill()
             for key in redis_client.scan_iter(f"{prefix}:*"):
                 redis_client.delete(key)
+
+
+def test_a_running_worker_polls_the_sources_a_reload_adds_or_changes(tmp_path: Path, redis_client) -> None:  # type: ignore[no-untyped-def]
+    first, moved, added = ARTICLES[0], ARTICLES[1], ARTICLES[2]
+    with NewsSite() as site, SlackStandIn(token=TOKEN) as slack:
+        for article in (first, moved, added):
+            site.add(article.path, article_page(article))
+        for path, article in (("/feed.xml", first), ("/moved.xml", moved), ("/added.xml", added)):
+            content_type, body = feed("rss", "Diario", site.base_url, [article])
+            site.add(path, body, content_type=content_type)
+        config = write_config(tmp_path, slack, [("Diario", site.url("/feed.xml"))])
+        prefix = redis_prefix(load_config(config, environ={"SLACK_BOT_TOKEN": TOKEN}))
+        daemon = Daemon(config)
+        workers: list[Worker] = []
+        try:
+            daemon.start()
+            workers = [Worker(config)]
+            eventually(lambda: first.title in titles_in(slack), 60, "the first story in Slack")
+            # The source moves to another feed and a new one is added; the worker is not restarted.
+            write_config(tmp_path, slack, [("Diario", site.url("/moved.xml")), ("Otro", site.url("/added.xml"))])
+            assert daemon.process is not None
+            daemon.process.send_signal(signal.SIGHUP)
+            eventually(lambda: daemon.find(lambda e: e["message"] == "config reloaded"), 10, "the reload accepted")
+            eventually(lambda: {moved.title, added.title} <= set(titles_in(slack)), 60, "the stories of the changed sources")
+            assert workers[0].process.poll() is None
+            assert sorted(titles_in(slack)) == sorted([first.title, moved.title, added.title])
+            assert workers[0].stop() == 0
+            assert daemon.stop() == 0
+        finally:
+            for worker in workers:
+                worker.kill()
+            daemon.kill()
+            for key in redis_client.scan_iter(f"{prefix}:*"):
+                redis_client.delete(key)

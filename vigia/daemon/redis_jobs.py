@@ -68,8 +68,9 @@ class RedisPoller:
         self._task = asyncio.create_task(self._read_results(), name="vigia-redis-results")
 
     def recycle(self, reason: str) -> None:
-        """Workers read their config at start: after a reload, restart them to change rules or crawler settings."""
-        log.info("%s; restart `vigia worker` processes for crawler or rule changes to reach them", reason)
+        """A source travels in its job with its settings, so added, moved or changed sources reach
+        running workers at once; rules and crawler settings are read by a worker at its start."""
+        log.info("%s; sources change at once; restart `vigia worker` processes for crawler or rule changes", reason)
 
     async def poll(self, source: dict[str, Any], probe: bool = False) -> PollOutcome:
         if self.stopping or self.client is None:
