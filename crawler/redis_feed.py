@@ -27,7 +27,6 @@ validators were not saved, so their listings are read again and nothing is lost)
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import logging
 import os
@@ -42,6 +41,7 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.poll import COUNTS, Poll, PollBook, PollReport
+from crawler.redis_keys import RedisKeys
 from crawler.spec import SourceSpec, SourceResult
 from storage.queries import record_source_error, record_source_success
 
@@ -74,33 +74,6 @@ if pending <= 0 then
 end
 return pending
 """
-
-
-@dataclasses.dataclass(frozen=True)
-class RedisKeys:
-    prefix: str
-
-    @property
-    def jobs(self) -> str:
-        return f"{self.prefix}:jobs"
-
-    @property
-    def results(self) -> str:
-        return f"{self.prefix}:results"
-
-    def poll(self, poll_id: str) -> str:
-        return f"{self.prefix}:poll:{poll_id}"
-
-    def worker(self, name: str) -> str:
-        return f"{self.prefix}:worker:{name}"
-
-    @property
-    def requests(self) -> str:
-        return f"{self.prefix}:%(spider)s:requests"
-
-    @property
-    def dupefilter(self) -> str:
-        return f"{self.prefix}:%(spider)s:dupefilter"
 
 
 class ExpiringDupeFilter(RFPDupeFilter):

@@ -83,6 +83,8 @@ EXTENSIONS = {
     # AUTOTHROTTLE_ENABLED stays the switch; ours also lowers the delay on a 304.
     "scrapy.extensions.throttle.AutoThrottle": None,
     "crawler.extensions.PoliteAutoThrottle": 0,
+    # Off (REMOTE_CONTROL_ENABLED) yet imported by default, with aiohttp: ~8 MB of the worker.
+    "scrapy.extensions.remote_control.RemoteControl": None,
 }
 
 # Only the asyncio reactor: pipelines await asyncio futures (the extraction pool).

@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from alerts.client import Sender
 from alerts.dispatcher import DeliveryReport, SlackSettings, deliver_pending
-from crawler.run import run_crawl
 from crawler.spec import CrawlProgress, CrawlReport, CrawlSpec, SourceSpec
 from rules import RuleSet, RuleSyntaxError, load_rules
 from vigia.config import Config, SourceConfig
@@ -84,6 +83,9 @@ def crawl_once(
     on_progress: Callable[[CrawlProgress], None] | None = None,
 ) -> CrawlReport:
     """Crawl the chosen sources once; articles, matches and alerts end up in the database."""
+    # Imported here: the daemon imports this module, and runs no Scrapy of its own.
+    from crawler.run import run_crawl
+
     ruleset = load_ruleset(config)
     sources = select_sources(config, only)
     open_config_database(config)  # migrate, and fail with the config's key if unreachable

@@ -25,7 +25,7 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 
-from crawler.redis_feed import RedisKeys
+from crawler.redis_keys import RedisKeys
 from vigia.daemon.blame import charged
 from vigia.daemon.supervisor import REPORT_SLACK, PollOutcome
 
