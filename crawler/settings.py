@@ -83,9 +83,10 @@ EXTENSIONS = {
     # AUTOTHROTTLE_ENABLED stays the switch; ours also lowers the delay on a 304.
     "scrapy.extensions.throttle.AutoThrottle": None,
     "crawler.extensions.PoliteAutoThrottle": 0,
-    # Off (REMOTE_CONTROL_ENABLED) yet imported by default, with aiohttp: ~8 MB of the worker.
-    "scrapy.extensions.remote_control.RemoteControl": None,
 }
+# Scrapy's remote control is off (REMOTE_CONTROL_ENABLED) but still imported, with aiohttp
+# (~8 MB of the worker), and naming it in EXTENSIONS, even as None, imports it too.
+EXTENSIONS_BASE = {path: order for path, order in _scrapy_defaults.EXTENSIONS_BASE.items() if not path.endswith(".RemoteControl")}
 
 # Only the asyncio reactor: pipelines await asyncio futures (the extraction pool).
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
