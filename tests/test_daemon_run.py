@@ -235,6 +235,9 @@ def test_sigterm_mid_crawl_exits_0_in_grace_and_a_restart_neither_loses_nor_repe
     outlet.publish(slow, slow=30)  # its page hangs: the crawl is still running when we stop
     daemon.start()
     eventually(lambda: outlet.site.fetched(slow.path), 30, "the crawl to reach the slow page")
+    # Ticks during the long poll start nothing; they are counted, not logged.
+    eventually(lambda: daemon.metric("vigia_poll_ticks_skipped_total", source="Diario Prueba") >= 1, 20, "a skipped tick")
+    assert not any("maximum number of running instances" in line for line in daemon.raw)
 
     assert daemon.stop(timeout=GRACE + 5) == 0
     # Within the grace, in order: the stop asked for, the poll in flight cut short and reported

@@ -79,7 +79,7 @@ class Daemon:
         self.delivery = DeliveryLoop(lambda: deliver(self.config), self.metrics)
         self.database = DatabaseProbe(sessions)
         self.job = CrawlJob(lambda: self.config, sessions, self.supervisor, self.delivery, self.metrics, self._reschedule)
-        self.schedule = SourceSchedule(self.scheduler, self.job.run)
+        self.schedule = SourceSchedule(self.scheduler, self.job.run, lambda name: self.metrics.skipped_ticks.labels(name).inc())
         self.endpoint = HealthEndpoint(config.daemon.http, self.metrics, self.healthy) if config.daemon.http else None
         self.stopping = False
         self._stop = asyncio.Event()
