@@ -290,6 +290,34 @@ def test_a_crawl_killed_with_sigkill_is_reported_and_the_next_tick_runs(
     assert titles_in(slack).count(article.title) == 1
 
 
+def gone(pid: int) -> bool:
+    """The process has exited (a zombie nobody reaped counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+def process_tree(pid: int) -> list[int]:
+    try:
+        children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+    return children + [grandchild for child in children for grandchild in process_tree(child)]
+
+
+def test_the_worker_and_its_pool_exit_when_the_daemon_is_killed(daemon: Daemon, slack: SlackStandIn, outlet: Outlet) -> None:
+    article = ARTICLES[2]
+    outlet.publish(article, slow=30)  # the worker has a poll in flight when the daemon dies
+    daemon.start()
+    eventually(lambda: outlet.site.fetched(article.path), 30, "the crawl to reach the slow page")
+    [worker] = daemon.crawl_children()
+    tree = [worker, *process_tree(worker)]
+    assert len(tree) >= 3  # the worker, its extraction pool
+    daemon.kill()  # SIGKILL: no cleanup of its own
+    eventually(lambda: all(gone(pid) for pid in tree), 30, "the worker and its pool to exit")
+
+
 def test_sighup_takes_a_valid_config_and_refuses_an_invalid_one(
     tmp_path: Path, daemon: Daemon, slack: SlackStandIn, outlet: Outlet
 ) -> None:
