@@ -141,6 +141,7 @@ class WorkerSupervisor:
         self.process: asyncio.subprocess.Process | None = None
         self.stopping = False
         self.started_at = 0.0
+        self.ready_at: float | None = None  # its first message: its age counts from there
         self.last_message = 0.0
         self.rss = 0
         self.restarts = 0
@@ -233,6 +234,7 @@ class WorkerSupervisor:
                 self._answer(job, PollOutcome(job.name, "unavailable", f"cannot start the crawl worker: {exc}"))
             return 0.0
         self.started_at = self.last_message = self.clock()
+        self.ready_at = None
         log.info("crawl worker started", extra={"pid": self.process.pid})
         readers = [
             asyncio.create_task(self._read_reports(self.process)),
@@ -282,7 +284,9 @@ class WorkerSupervisor:
         if self._drain:
             return
         reason = None
-        if self.max_age and now - self.started_at > self.max_age:
+        # Aged from its first message, not its start: a worker that takes longer than
+        # max_age to start up (a loaded machine) must still get polls before it is replaced.
+        if self.max_age and self.ready_at is not None and now - self.ready_at > self.max_age:
             reason = f"older than daemon.worker_max_age ({self.max_age:g}s)"
         elif self.max_rss and self.rss > self.max_rss:
             reason = f"resident size {self.rss / 1e6:.0f} MB over daemon.worker_max_rss ({self.max_rss / 1e6:.0f} MB)"
@@ -316,6 +320,8 @@ class WorkerSupervisor:
         assert process.stdout is not None
         while line := await process.stdout.readline():
             self.last_message = self.clock()
+            if self.ready_at is None:
+                self.ready_at = self.last_message
             try:
                 message = json.loads(line)
             except ValueError:
