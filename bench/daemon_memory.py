@@ -23,9 +23,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.support.labelled import article_page, feed, load_labelled  # noqa: E402
-from tests.support.news_site import NewsSite  # noqa: E402
-from vigia.slack_standin import SlackStandIn  # noqa: E402
+from tests.support.labelled import article_page, feed, load_labelled
+from tests.support.news_site import NewsSite
+from vigia.slack_standin import SlackStandIn
 
 TOKEN = "xoxb-bench-daemon-memory"
 
