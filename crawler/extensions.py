@@ -85,6 +85,8 @@ class PipelineErrorRecorder:
         error = f"{failure.type.__name__} in a pipeline stage: {failure.getErrorMessage()}"
         storage = failure.check(SQLAlchemyError, OSError) is not None
         self.run.article_failed(getattr(item, "source", "?"), getattr(item, "url", response.url), error, storage=storage)
+        if storage:  # with a shared queue the poll may be another worker's: it is told through the book
+            self.run.polls.storage_failed(response.meta.get("vigia_poll"), error)
 
 
 class PoliteAutoThrottle(AutoThrottle):

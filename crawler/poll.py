@@ -14,6 +14,8 @@ are ignored.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import itertools
 import logging
 import time
@@ -104,6 +106,12 @@ class PollBook:
     def forget_article(self, url: str) -> None:
         """An article request failed: a shared dupefilter must let the next poll ask for it again."""
 
+    def storage_failed(self, poll_id: str | None, error: str) -> None:
+        """An article of this poll could not be stored (a shared book counts it on the poll).
+
+        Here the run's own result of the source already says so (``CrawlRun.article_failed``).
+        """
+
     def add(self, poll_id: str | None, requests: int = 1) -> None:
         """A listing of this poll yielded more requests to wait for."""
         poll = self.get(poll_id)
@@ -112,6 +120,18 @@ class PollBook:
 
     def settle(self, poll_id: str | None, *, item: Any = None, failed: bool = False) -> None:
         """One request of this poll ended (with the article item it produced, if any)."""
+        if failed and item is not None:
+            # A pipeline failed on the item. Scrapy tells the spider before the extension that
+            # says whether it was a storage error (which fails the source): the poll may end
+            # only after both have heard, so its last article is not reported "ok".
+            try:
+                asyncio.get_running_loop().call_soon(functools.partial(self._settle, poll_id, item=item, failed=failed))
+                return
+            except RuntimeError:  # no loop running (a test driving the book by hand)
+                pass
+        self._settle(poll_id, item=item, failed=failed)
+
+    def _settle(self, poll_id: str | None, *, item: Any = None, failed: bool = False) -> None:
         poll = self.get(poll_id)
         if poll is None:
             return

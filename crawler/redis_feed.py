@@ -27,7 +27,6 @@ validators were not saved, so their listings are read again and nothing is lost)
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import logging
 import os
@@ -42,8 +41,9 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.poll import COUNTS, Poll, PollBook, PollReport
+from crawler.redis_keys import RedisKeys
 from crawler.spec import SourceSpec, SourceResult
-from storage.queries import record_source_success
+from storage.queries import record_source_error, record_source_success
 
 logger = logging.getLogger(__name__)
 
@@ -74,33 +74,6 @@ if pending <= 0 then
 end
 return pending
 """
-
-
-@dataclasses.dataclass(frozen=True)
-class RedisKeys:
-    prefix: str
-
-    @property
-    def jobs(self) -> str:
-        return f"{self.prefix}:jobs"
-
-    @property
-    def results(self) -> str:
-        return f"{self.prefix}:results"
-
-    def poll(self, poll_id: str) -> str:
-        return f"{self.prefix}:poll:{poll_id}"
-
-    def worker(self, name: str) -> str:
-        return f"{self.prefix}:worker:{name}"
-
-    @property
-    def requests(self) -> str:
-        return f"{self.prefix}:%(spider)s:requests"
-
-    @property
-    def dupefilter(self) -> str:
-        return f"{self.prefix}:%(spider)s:dupefilter"
 
 
 class ExpiringDupeFilter(RFPDupeFilter):
@@ -187,7 +160,12 @@ class RedisPollBook(PollBook):
             changes += ["i", "failed", failed]
         self._apply(poll_id, 0, changes)  # type: ignore[arg-type]
 
-    def settle(self, poll_id: str | None, *, item: Any = None, failed: bool = False) -> None:
+    def storage_failed(self, poll_id: str | None, error: str) -> None:
+        """Counted on the shared poll: whichever worker ends the poll fails its source with it."""
+        if poll_id is not None:
+            self._apply(poll_id, 0, ["i", "storage_failed", 1, "s", "storage_error", error])
+
+    def _settle(self, poll_id: str | None, *, item: Any = None, failed: bool = False) -> None:
         if poll_id is None:
             return
         changes: list[Any] = []
@@ -220,6 +198,16 @@ class RedisPollBook(PollBook):
     def _finish_shared(self, poll_id: str, fields: dict[str, str]) -> None:
         name = fields.get("source", "")
         ok = fields.get("ok") == "1"
+        stored_not = int(fields.get("storage_failed") or 0)
+        if stored_not:  # as CrawlRun.save_validators does for a poll of its own
+            ok = False
+            error = f"storage error: {stored_not} article(s) could not be stored ({fields.get('storage_error')})"
+            fields["error"] = fields.get("error") or error
+            try:
+                with self.run.sessions.begin() as session:
+                    record_source_error(session, name, fields["error"])
+            except SQLAlchemyError as exc:
+                logger.warning("source %s: could not record its health: %s", name, exc)
         if ok and fields.get("held") == "1" and not int(fields.get("failed") or 0):
             try:
                 with self.run.sessions.begin() as session:

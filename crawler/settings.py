@@ -75,6 +75,9 @@ EXTENSIONS = {
     "scrapy.extensions.throttle.AutoThrottle": None,
     "crawler.extensions.PoliteAutoThrottle": 0,
 }
+# Scrapy's remote control is off (REMOTE_CONTROL_ENABLED) but still imported, with aiohttp
+# (~8 MB of the worker), and naming it in EXTENSIONS, even as None, imports it too.
+EXTENSIONS_BASE = {path: order for path, order in _scrapy_defaults.EXTENSIONS_BASE.items() if not path.endswith(".RemoteControl")}
 
 # Only the asyncio reactor: pipelines await asyncio futures (the extraction pool).
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -22,6 +22,10 @@ import asyncio
 import json
 import logging
 import os
+import select
+import signal
+import threading
+import time
 from typing import Any
 
 from crawler.poll import PollReport
@@ -107,6 +111,40 @@ class PipeFeed:
         while self.open:
             self.send({"type": "heartbeat", "polls": len(self.spider.run.polls), "rss": resident_bytes()})
             await asyncio.sleep(self.heartbeat)
+
+
+def exit_with_parent(parent_pid: int, grace: float) -> None:
+    """Stop this worker when the daemon that started it exits, even killed with SIGKILL.
+
+    The worker runs in its own session (Ctrl-C reaches only the daemon), so nothing else
+    ends it: an idle worker would see its job pipe close, but one with polls in flight
+    would finish them for nobody, and one stuck would stay for good. A thread waits on a
+    pidfd of the daemon (readable the moment it exits); then SIGTERM (Scrapy stores what
+    it holds), and SIGKILL to the whole session ``grace`` seconds later. The extraction
+    pool follows its owner (``crawler.pool_lifetime``).
+    """
+    try:
+        pidfd = os.pidfd_open(parent_pid)
+    except (AttributeError, OSError):  # not Linux ≥ 5.3, or the daemon is already gone
+        pidfd = None
+    threading.Thread(target=_stop_after, args=(parent_pid, pidfd, grace), name="daemon-watchdog", daemon=True).start()
+
+
+def _stop_after(parent_pid: int, pidfd: int | None, grace: float) -> None:
+    if pidfd is not None:
+        poller = select.poll()
+        poller.register(pidfd, select.POLLIN)
+        while not poller.poll():
+            pass
+    else:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+    logger.warning("the daemon (pid %d) is gone; stopping", parent_pid)
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(grace)
+    if os.getpgrp() == os.getpid():  # a session of its own, as the daemon starts it: the pool too
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def resident_bytes(pid: int | str = "self") -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -17,7 +18,10 @@ from pathlib import Path
 
 import pytest
 import redis
+from sqlalchemy import select
 
+from storage.db import open_database
+from storage.models import Source
 from tests.support.labelled import article_page, feed
 from tests.support.news_site import NewsSite
 from tests.test_daemon_run import ARTICLES, REPO, TOKEN, Daemon, eventually, titles_in
@@ -186,6 +190,81 @@ def test_a_worker_killed_mid_poll_loses_nothing_while_the_other_carries_on(tmp_p
             assert daemon.stop() == 0
             assert titles_in(slack) == [story.title]
             assert survivor.polls_taken() > 0
+        finally:
+            for worker in workers:
+                worker.kill()
+            daemon.kill()
+            for key in redis_client.scan_iter(f"{prefix}:*"):
+                redis_client.delete(key)
+
+
+def test_an_article_a_worker_cannot_store_fails_its_source_as_in_the_local_mode(tmp_path: Path, redis_client) -> None:  # type: ignore[no-untyped-def]
+    stories = ARTICLES[:3]
+    with NewsSite() as site, SlackStandIn(token=TOKEN) as slack:
+        for article in stories:
+            site.add(article.path, article_page(article))
+        content_type, body = feed("rss", "Diario", site.base_url, stories)
+        site.add("/feed.xml", body, content_type=content_type)
+        config = write_config(tmp_path, slack, [("Diario", site.url("/feed.xml"))])
+        database_url = f"sqlite:///{tmp_path / 'vigia.db'}"
+        open_database(database_url)
+        with sqlite3.connect(tmp_path / "vigia.db") as connection:  # the disk is full for articles
+            connection.execute(
+                "CREATE TRIGGER disk_full BEFORE INSERT ON articles BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+            )
+        prefix = redis_prefix(load_config(config, environ={"SLACK_BOT_TOKEN": TOKEN}))
+        daemon = Daemon(config)
+        workers: list[Worker] = []
+        try:
+            daemon.start()
+            workers = [Worker(config), Worker(config)]  # whichever fetches an article, or ends the poll
+            failed = eventually(
+                lambda: daemon.find(lambda e: e.get("outcome") == "failed" and e.get("source") == "Diario"), 60, "a failed poll"
+            )
+            assert "storage error: 3 article(s) could not be stored" in failed["error"]
+            assert "database or disk is full" in failed["error"]
+            assert daemon.metric("vigia_crawls_total", source="Diario", outcome="ok") == 0
+            _, sessions = open_database(database_url)
+            with sessions() as session:
+                row = session.scalars(select(Source).where(Source.name == "Diario")).one()
+            assert row.consecutive_failures >= 1 and row.etag is None and "storage error" in (row.last_error or "")
+            assert [w.stop() for w in workers] == [0, 0]
+            assert daemon.stop() == 0
+            assert titles_in(slack) == []
+        finally:
+            for worker in workers:
+                worker.kill()
+            daemon.kill()
+            for key in redis_client.scan_iter(f"{prefix}:*"):
+                redis_client.delete(key)
+
+
+def test_a_running_worker_polls_the_sources_a_reload_adds_or_changes(tmp_path: Path, redis_client) -> None:  # type: ignore[no-untyped-def]
+    first, moved, added = ARTICLES[0], ARTICLES[1], ARTICLES[2]
+    with NewsSite() as site, SlackStandIn(token=TOKEN) as slack:
+        for article in (first, moved, added):
+            site.add(article.path, article_page(article))
+        for path, article in (("/feed.xml", first), ("/moved.xml", moved), ("/added.xml", added)):
+            content_type, body = feed("rss", "Diario", site.base_url, [article])
+            site.add(path, body, content_type=content_type)
+        config = write_config(tmp_path, slack, [("Diario", site.url("/feed.xml"))])
+        prefix = redis_prefix(load_config(config, environ={"SLACK_BOT_TOKEN": TOKEN}))
+        daemon = Daemon(config)
+        workers: list[Worker] = []
+        try:
+            daemon.start()
+            workers = [Worker(config)]
+            eventually(lambda: first.title in titles_in(slack), 60, "the first story in Slack")
+            # The source moves to another feed and a new one is added; the worker is not restarted.
+            write_config(tmp_path, slack, [("Diario", site.url("/moved.xml")), ("Otro", site.url("/added.xml"))])
+            assert daemon.process is not None
+            daemon.process.send_signal(signal.SIGHUP)
+            eventually(lambda: daemon.find(lambda e: e["message"] == "config reloaded"), 10, "the reload accepted")
+            eventually(lambda: {moved.title, added.title} <= set(titles_in(slack)), 60, "the stories of the changed sources")
+            assert workers[0].process.poll() is None
+            assert sorted(titles_in(slack)) == sorted([first.title, moved.title, added.title])
+            assert workers[0].stop() == 0
+            assert daemon.stop() == 0
         finally:
             for worker in workers:
                 worker.kill()

@@ -25,7 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from rules import Document, load_rules
 from tests.support.labelled import LabelledArticle, article_page, feed, load_labelled, stories
-from tests.support.news_site import NewsSite
+from tests.support.news_site import NewsSite, RecordedRequest, Reply
 from tests.support.waiting import eventually
 from vigia.slack_standin import SlackStandIn
 
@@ -235,10 +235,17 @@ def test_sigterm_mid_crawl_exits_0_in_grace_and_a_restart_neither_loses_nor_repe
     outlet.publish(slow, slow=30)  # its page hangs: the crawl is still running when we stop
     daemon.start()
     eventually(lambda: outlet.site.fetched(slow.path), 30, "the crawl to reach the slow page")
+    # Ticks during the long poll start nothing; they are counted, not logged.
+    eventually(lambda: daemon.metric("vigia_poll_ticks_skipped_total", source="Diario Prueba") >= 1, 20, "a skipped tick")
+    assert not any("maximum number of running instances" in line for line in daemon.raw)
 
-    stopped_at = time.monotonic()
     assert daemon.stop(timeout=GRACE + 5) == 0
-    assert time.monotonic() - stopped_at < GRACE + 1
+    # Within the grace, in order: the stop asked for, the poll in flight cut short and reported
+    # (the worker stopped by SIGTERM, or killed at the deadline the grace sets), the daemon stopped.
+    messages = [e["message"] for e in daemon.lines]
+    asked = messages.index("SIGTERM received: stopping (grace 6s)")
+    cut = next(i for i, m in enumerate(messages) if m.startswith("poll stopped with the crawl worker"))
+    assert asked < cut < messages.index("stopped") == len(messages) - 1
 
     outlet.publish(slow)  # the same feed; the page answers now
     daemon.start()
@@ -281,6 +288,34 @@ def test_a_crawl_killed_with_sigkill_is_reported_and_the_next_tick_runs(
     eventually(lambda: daemon.crawls_done("Diario Prueba") > crawls, 20, "one more crawl")
     assert daemon.stop() == 0
     assert titles_in(slack).count(article.title) == 1
+
+
+def gone(pid: int) -> bool:
+    """The process has exited (a zombie nobody reaped counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+def process_tree(pid: int) -> list[int]:
+    try:
+        children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+    return children + [grandchild for child in children for grandchild in process_tree(child)]
+
+
+def test_the_worker_and_its_pool_exit_when_the_daemon_is_killed(daemon: Daemon, slack: SlackStandIn, outlet: Outlet) -> None:
+    article = ARTICLES[2]
+    outlet.publish(article, slow=30)  # the worker has a poll in flight when the daemon dies
+    daemon.start()
+    eventually(lambda: outlet.site.fetched(article.path), 30, "the crawl to reach the slow page")
+    [worker] = daemon.crawl_children()
+    tree = [worker, *process_tree(worker)]
+    assert len(tree) >= 3  # the worker, its extraction pool
+    daemon.kill()  # SIGKILL: no cleanup of its own
+    eventually(lambda: all(gone(pid) for pid in tree), 30, "the worker and its pool to exit")
 
 
 def test_sighup_takes_a_valid_config_and_refuses_an_invalid_one(
@@ -359,6 +394,80 @@ def test_a_source_in_flight_at_three_worker_deaths_is_quarantined(
             polls = daemon.crawls_done("Diario Prueba")
             eventually(lambda: daemon.crawls_done("Diario Prueba") >= polls + 2, 40, "the healthy source polled on")
             assert len(bad.site.fetched(poison.path)) == fetched  # the quarantined one is not
+            assert daemon.stop() == 0
+        finally:
+            daemon.kill()
+
+
+class SlowFeed:
+    """A feed that takes a few seconds to answer, and tells whether a poll of it is under way."""
+
+    def __init__(self, outlet: Outlet, delay: float) -> None:
+        self.outlet, self.delay, self.busy = outlet, delay, 0
+        self.lock = threading.Lock()
+        self.route = outlet.site.routes[outlet.path]
+        outlet.site.add(outlet.path, self.answer)
+
+    def answer(self, request: RecordedRequest) -> Reply:
+        with self.lock:
+            self.busy += 1
+        try:
+            time.sleep(self.delay)
+            assert self.route.reply is not None
+            return self.route.reply
+        finally:
+            with self.lock:
+                self.busy -= 1
+
+
+def test_a_healthy_source_in_flight_at_each_worker_death_is_not_quarantined(
+    tmp_path: Path, slack: SlackStandIn, outlet: Outlet
+) -> None:
+    poison = ARTICLES[6 % len(ARTICLES)]
+    healthy = ARTICLES[7 % len(ARTICLES)]
+    with NewsSite() as other_site:
+        bad = Outlet(other_site)
+        bad.publish(poison, slow=60)  # its page hangs: the worker is killed while it waits
+        outlet.publish(healthy)
+        slow_feed = SlowFeed(outlet, delay=3)  # a poll of the healthy source is in flight for 3 s
+        config = write_config(tmp_path, slack, [("Diario Prueba", outlet.url), ("Diario Veneno", bad.url)])
+        daemon = Daemon(config).start()
+        try:
+            eventually(lambda: healthy.title in titles_in(slack), 40, "the healthy source's story in Slack")
+            def quarantined() -> dict[str, Any] | None:
+                return daemon.find(lambda e: "quarantined" in e["message"])
+
+            deaths, together = 0, 0
+            while True:
+                eventually(
+                    lambda d=deaths: quarantined() or len(bad.site.fetched(poison.path)) > d, 40, f"the poison page, time {deaths + 1}"
+                )
+                if quarantined():
+                    break
+                assert deaths < 8, "the poison source was never quarantined"
+                # The first death has both sources in flight; later ones too whenever the healthy one is being polled.
+                if deaths == 0:
+                    eventually(lambda: slow_feed.busy, 20, "the healthy source in flight with the poison one")
+                together += bool(slow_feed.busy)
+                for pid in daemon.crawl_children():
+                    os.kill(pid, signal.SIGKILL)
+                deaths += 1
+            assert together >= 1
+            quarantines = [e for e in daemon.lines if "quarantined" in e["message"]]
+            assert [e["source"] for e in quarantines] == ["Diario Veneno"]
+            shown = subprocess.run(
+                [sys.executable, "-m", "vigia", "sources", "--config", str(config)],
+                env={**os.environ, "PYTHONPATH": str(REPO), "SLACK_BOT_TOKEN": TOKEN},
+                capture_output=True,
+                check=False,
+                text=True,
+                timeout=30,
+            ).stdout
+            health = {row.split()[1]: row.split()[3] for row in shown.splitlines() if row.startswith("Diario ")}
+            assert health["Veneno"] == "quarantined"
+            assert health["Prueba"] != "quarantined"
+            polls = daemon.crawls_done("Diario Prueba")
+            eventually(lambda: daemon.crawls_done("Diario Prueba") >= polls + 2, 40, "the healthy source polled on")
             assert daemon.stop() == 0
         finally:
             daemon.kill()

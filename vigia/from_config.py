@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 from alerts.client import Sender
 from alerts.dispatcher import DeliveryReport, SlackSettings, deliver_pending
-from crawler.process import run_crawl
 from crawler.spec import CrawlProgress, CrawlReport
 from rules import RuleSet, RuleSyntaxError, load_rules
 from vigia.config import Config, SourceConfig
@@ -55,6 +54,9 @@ def crawl_once(
     on_progress: Callable[[CrawlProgress], None] | None = None,
 ) -> CrawlReport:
     """Crawl the chosen sources once; articles, matches and alerts end up in the database."""
+    # Imported here: the daemon imports this module, and runs no Scrapy of its own.
+    from crawler.process import run_crawl
+
     ruleset = load_ruleset(config)
     sources = select_sources(config, only)
     open_config_database(config)  # migrate, and fail with the config's key if unreachable

@@ -24,9 +24,10 @@ def worker_command(config: Config, out: TextIO, err: TextIO, *, stdio: bool = Fa
         # The protocol owns the real stdout; anything a library prints goes to stderr instead.
         protocol = os.dup(1)
         os.dup2(2, 1)
-        from crawler.worker import PipeFeed
+        from crawler.worker import PipeFeed, exit_with_parent
 
         feed = PipeFeed(0, protocol)
+        exit_with_parent(os.getppid(), grace=config.daemon.grace.total_seconds())
     else:
         if not config.crawler.redis_url:
             raise ConfigError(

@@ -2,8 +2,9 @@
 
 Modules, in the order a tick flows through them: schedule (one APScheduler job per
 source), tick (what a tick does), supervisor (the long-lived crawl worker process)
-or redis_jobs (the job queue `vigia worker` processes take polls from), polling and
-source_state (the next interval, quarantine), delivery_loop (outbox to Slack), metrics,
+or redis_jobs (the job queue `vigia worker` processes take polls from), blame (which
+source a worker death is charged to), polling and source_state (the next interval,
+quarantine), delivery_loop (outbox to Slack), metrics,
 db_probe and http_endpoint (/healthz, /metrics), procfs (the worker's size), config_snapshot
 (the worker keeps the accepted config), lifecycle (start, SIGHUP, SIGTERM).
 """

@@ -19,6 +19,7 @@ import signal
 import time
 from datetime import timedelta
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,12 +36,14 @@ from vigia.daemon.db_probe import DatabaseProbe
 from vigia.daemon.delivery_loop import DeliveryLoop, DeliveryReport, in_daemon_thread
 from vigia.daemon.http_endpoint import HealthEndpoint
 from vigia.daemon.metrics import DaemonMetrics
-from vigia.daemon.redis_jobs import RedisPoller
 from vigia.daemon.schedule import SourceSchedule
 from vigia.daemon.source_state import quarantined_sources, read_state, register_sources
 from vigia.daemon.supervisor import WorkerCommand, WorkerSupervisor
 from vigia.errors import ConfigError, VigiaError
 from vigia.logs import add_secrets
+
+if TYPE_CHECKING:
+    from vigia.daemon.redis_jobs import RedisPoller
 
 log = logging.getLogger("vigia.daemon")
 
@@ -77,7 +80,7 @@ class Daemon:
         self.delivery = DeliveryLoop(lambda: deliver(self.config), self.metrics)
         self.database = DatabaseProbe(sessions)
         self.job = CrawlJob(lambda: self.config, sessions, self.supervisor, self.delivery, self.metrics, self._reschedule)
-        self.schedule = SourceSchedule(self.scheduler, self.job.run)
+        self.schedule = SourceSchedule(self.scheduler, self.job.run, lambda name: self.metrics.skipped_ticks.labels(name).inc())
         self.endpoint = HealthEndpoint(config.daemon.http, self.metrics, self.healthy) if config.daemon.http else None
         self.stopping = False
         self._stop = asyncio.Event()
@@ -85,6 +88,8 @@ class Daemon:
     def _poller(self, config: Config, log_format: str, log_level: str) -> WorkerSupervisor | RedisPoller:
         daemon = config.daemon
         if config.crawler.redis_url:
+            from vigia.daemon.redis_jobs import RedisPoller  # only then the Redis client (~10 MB)
+
             return RedisPoller(
                 config.crawler.redis_url,
                 redis_prefix(config),

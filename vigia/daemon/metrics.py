@@ -46,6 +46,10 @@ class DaemonMetrics:
         self.poll_interval = Gauge(
             "vigia_source_poll_interval_seconds", "The adapted wait between two crawls of the source.", ["source"], registry=r
         )
+        self.skipped_ticks = Counter(
+            "vigia_poll_ticks_skipped", "Ticks that found the source's previous poll still running (not started twice).",
+            ["source"], registry=r,
+        )
         self.up = Gauge("vigia_daemon_up", "1 while the scheduler and the dispatcher are alive.", registry=r)
 
     def forget_source(self, name: str) -> None:

@@ -6,7 +6,8 @@ and its report comes back on the results list, read here by one blocking loop. T
 runs no crawl worker of its own in this mode. A poll taken by a worker whose heartbeat
 key expired (killed, crashed) is answered as crashed and polled again; one whose report
 never comes otherwise is given up after ``daemon.crawl_timeout`` and a margin, and counted
-as a timeout. Either way its next poll reads the listing again, since its validators
+as a timeout. A dead worker's crash is charged as ``vigia.daemon.blame`` says, among the
+polls that worker had taken. Either way its next poll reads the listing again, since its validators
 were not saved.
 """
 
@@ -17,12 +18,15 @@ import json
 import logging
 import time
 import uuid
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import redis
 import redis.asyncio as aioredis
 
-from crawler.redis_feed import RedisKeys
+from crawler.redis_keys import RedisKeys
+from vigia.daemon.blame import charged
 from vigia.daemon.supervisor import REPORT_SLACK, PollOutcome
 
 log = logging.getLogger("vigia.daemon.redis")
@@ -32,6 +36,16 @@ WORKERS_CHECK_EVERY = 3.0
 ORPHAN_AFTER = 5.0
 
 
+@dataclass
+class Waiting:
+    """A poll pushed to Redis whose report has not come back."""
+
+    future: asyncio.Future[PollOutcome]
+    name: str
+    sent: float
+    probe: bool = False
+
+
 class RedisPoller:
     def __init__(self, redis_url: str, prefix: str, *, timeout: float, grace: float) -> None:
         self.redis_url = redis_url
@@ -39,7 +53,7 @@ class RedisPoller:
         self.timeout = timeout
         self.grace = grace
         self.stopping = False
-        self.waiting: dict[str, tuple[asyncio.Future[PollOutcome], str, float]] = {}
+        self.waiting: dict[str, Waiting] = {}
         self.client: aioredis.Redis | None = None
         self.workers_seen = 0
         self._workers_checked = 0.0
@@ -54,15 +68,16 @@ class RedisPoller:
         self._task = asyncio.create_task(self._read_results(), name="vigia-redis-results")
 
     def recycle(self, reason: str) -> None:
-        """Workers read their config at start: after a reload, restart them to change rules or crawler settings."""
-        log.info("%s; restart `vigia worker` processes for crawler or rule changes to reach them", reason)
+        """A source travels in its job with its settings, so added, moved or changed sources reach
+        running workers at once; rules and crawler settings are read by a worker at its start."""
+        log.info("%s; sources change at once; restart `vigia worker` processes for crawler or rule changes", reason)
 
-    async def poll(self, source: dict[str, Any]) -> PollOutcome:
+    async def poll(self, source: dict[str, Any], probe: bool = False) -> PollOutcome:
         if self.stopping or self.client is None:
             return PollOutcome(source["name"], "stopped", "the daemon is stopping")
         job_id = uuid.uuid4().hex
         future: asyncio.Future[PollOutcome] = asyncio.get_running_loop().create_future()
-        self.waiting[job_id] = (future, source["name"], time.monotonic())
+        self.waiting[job_id] = Waiting(future, source["name"], time.monotonic(), probe)
         job = {"type": "poll", "id": job_id, "source": source, "timeout": self.timeout}
         try:
             await self.client.rpush(self.keys.jobs, json.dumps(job))
@@ -83,9 +98,9 @@ class RedisPoller:
         self.stopping = True
         while self.waiting and time.monotonic() < finish_by:
             await asyncio.sleep(0.05)
-        for job_id, (future, name, _) in list(self.waiting.items()):
-            if not future.done():
-                future.set_result(PollOutcome(name, "stopped", "the daemon stopped before the poll's report came"))
+        for waiting in list(self.waiting.values()):
+            if not waiting.future.done():
+                waiting.future.set_result(PollOutcome(waiting.name, "stopped", "the daemon stopped before the poll's report came"))
         self.waiting.clear()
         if self._task is not None:
             self._task.cancel()
@@ -122,7 +137,7 @@ class RedisPoller:
         waiting = self.waiting.pop(str(message.get("id")), None)
         if waiting is None:
             return  # a report for a poll given up, or from an earlier daemon
-        future, name, _ = waiting
+        future, name = waiting.future, waiting.name
         counts = message.get("counts") or {}
         if not future.done():
             future.set_result(
@@ -138,11 +153,12 @@ class RedisPoller:
 
     async def _housekeeping(self) -> None:
         now = time.monotonic()
-        for job_id, (future, name, sent) in list(self.waiting.items()):
-            if now - sent > self.timeout + REPORT_SLACK:
+        for job_id, waiting in list(self.waiting.items()):
+            if now - waiting.sent > self.timeout + REPORT_SLACK:
                 del self.waiting[job_id]
-                if not future.done():
-                    future.set_result(PollOutcome(name, "timeout", f"no report from any crawl worker after {self.timeout:g}s"))
+                if not waiting.future.done():
+                    error = f"no report from any crawl worker after {self.timeout:g}s"
+                    waiting.future.set_result(PollOutcome(waiting.name, "timeout", error))
         if now - self._workers_checked > WORKERS_CHECK_EVERY and self.client is not None:
             self._workers_checked = now
             try:
@@ -158,17 +174,34 @@ class RedisPoller:
     async def _give_up_orphans(self, alive: set[str], now: float) -> None:
         """Polls taken by a worker whose heartbeat stopped (killed, crashed): answer them as crashed."""
         assert self.client is not None
-        candidates = [job_id for job_id, (_, _, sent) in self.waiting.items() if now - sent > ORPHAN_AFTER]
+        candidates = [job_id for job_id, waiting in self.waiting.items() if now - waiting.sent > ORPHAN_AFTER]
         if not candidates:
             return
+        owners = await self._owners(candidates)
+        dead = {owner for owner in owners.values() if owner is not None and owner not in alive}
+        if not dead:
+            return  # not taken yet, or their workers are alive
+        # The dead worker's younger polls too: the crash is charged among all it had taken.
+        owners.update(await self._owners([job_id for job_id in self.waiting if job_id not in owners]))
+        orphans: dict[str, list[str]] = defaultdict(list)
+        for job_id, owner in owners.items():
+            if owner in dead:
+                orphans[owner].append(job_id)
+        for owner, job_ids in orphans.items():
+            lost = [self.waiting.pop(job_id) for job_id in job_ids]
+            for job_id in job_ids:
+                await self.client.delete(self.keys.poll(job_id))  # late reports of its requests are ignored
+            culprit = charged(lost)
+            for waiting in lost:
+                if not waiting.future.done():
+                    error = f"the crawl worker {owner} stopped during the poll"
+                    waiting.future.set_result(PollOutcome(waiting.name, "crashed", error, blamed=waiting is culprit))
+
+    async def _owners(self, job_ids: list[str]) -> dict[str, str | None]:
+        """The worker that took each poll (None: not taken yet, or already given up)."""
+        assert self.client is not None
         pipe = self.client.pipeline(transaction=False)
-        for job_id in candidates:
+        for job_id in job_ids:
             pipe.hget(self.keys.poll(job_id), "owner")
-        owners = await pipe.execute()
-        for job_id, owner in zip(candidates, owners):
-            if owner is None or owner.decode() in alive:
-                continue  # not taken yet, or its worker is alive
-            await self.client.delete(self.keys.poll(job_id))  # late reports of its requests are ignored
-            future, name, _ = self.waiting.pop(job_id)
-            if not future.done():
-                future.set_result(PollOutcome(name, "crashed", f"the crawl worker {owner.decode()} stopped during the poll"))
+        found = await pipe.execute()
+        return {job_id: owner.decode() if owner is not None else None for job_id, owner in zip(job_ids, found)}

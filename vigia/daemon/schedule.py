@@ -1,7 +1,10 @@
 """One APScheduler job per source, on the source's adapted interval.
 
-Jobs are ``max_instances=1`` (a slow outlet never piles up crawls: the tick that finds
-the previous crawl still running is skipped) and ``coalesce=True`` with no misfire
+A job's tick starts the source's poll as its own task and returns at once; a tick that
+finds the previous poll still running (a slow outlet) starts nothing and is counted
+(``on_skip``, the ``vigia_poll_ticks_skipped_total`` metric): the poll is simply not due
+twice. Left to APScheduler's ``max_instances=1`` it logged a warning per such tick, which
+at a thousand sources is noise. Jobs are ``coalesce=True`` with no misfire
 limit (ticks missed while the machine slept run once, late, rather than several times
 or never). Jitter spreads sources that share an interval so they do not all start a
 Scrapy process in the same second.
@@ -9,6 +12,7 @@ Scrapy process in the same second.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
@@ -35,10 +39,17 @@ def jitter_for(interval: float, configured: timedelta | None) -> float:
 class SourceSchedule:
     """The scheduler's jobs, kept in step with the configured sources and their intervals."""
 
-    def __init__(self, scheduler: AsyncIOScheduler, crawl: Callable[[str], Coroutine[Any, Any, None]]) -> None:
+    def __init__(
+        self,
+        scheduler: AsyncIOScheduler,
+        crawl: Callable[[str], Coroutine[Any, Any, None]],
+        on_skip: Callable[[str], None] | None = None,
+    ) -> None:
         self.scheduler = scheduler
         self.crawl = crawl
+        self.on_skip = on_skip
         self.intervals: dict[str, float] = {}
+        self.running: dict[str, asyncio.Task[None]] = {}
 
     def names(self) -> set[str]:
         return set(self.intervals)
@@ -52,7 +63,7 @@ class SourceSchedule:
             self.scheduler.reschedule_job(name, trigger=trigger)
         else:
             self.scheduler.add_job(
-                self.crawl,
+                self._tick,
                 trigger,
                 args=[name],
                 id=name,
@@ -63,6 +74,15 @@ class SourceSchedule:
                 next_run_time=first_run or utcnow(),
             )
         self.intervals[name] = interval
+
+    async def _tick(self, name: str) -> None:
+        if name in self.running:
+            if self.on_skip is not None:
+                self.on_skip(name)
+            return
+        task = asyncio.get_running_loop().create_task(self.crawl(name), name=f"poll {name}")
+        self.running[name] = task
+        task.add_done_callback(lambda _: self.running.pop(name, None))
 
     def remove(self, name: str) -> None:
         if self.intervals.pop(name, None) is not None:

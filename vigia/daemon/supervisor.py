@@ -14,7 +14,11 @@ Crash isolation stays with the process boundary. The supervisor
   process tree), and after a config reload, draining its polls first;
 - answers every poll exactly once: the worker's report, or ``crashed`` (with the reason)
   for the polls in flight when it died, ``stopped`` for those a planned stop cut short,
-  ``timeout`` as a backstop should a report never come.
+  ``timeout`` as a backstop should a report never come; a crash is charged to one poll
+  only when ``vigia.daemon.blame`` can tell which one it was.
+
+Every decision about time reads ``clock`` (``time.monotonic`` unless a test gives its own),
+so hang detection, recycling and stop deadlines can be tested step by step.
 
 Stopping is in two steps: SIGTERM, on which Scrapy closes gracefully (items in the
 pipelines are stored, open polls reported ``stopped``), then SIGKILL to the whole process
@@ -37,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vigia.daemon.blame import charged
 from vigia.daemon.procfs import tree_resident_bytes
 
 log = logging.getLogger("vigia.daemon.worker")
@@ -64,6 +69,7 @@ class PollOutcome:
     items_listed: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     duration: float = 0.0
+    blamed: bool = False  # a crash charged to this source (see vigia.daemon.blame)
 
     @property
     def recorded(self) -> bool:
@@ -93,6 +99,7 @@ class Job:
     id: str
     source: dict[str, Any]
     future: asyncio.Future[PollOutcome]
+    probe: bool = False  # a suspect's poll: at most one is in flight (vigia.daemon.blame)
     sent_at: float = 0.0
 
     @property
@@ -111,9 +118,18 @@ class WorkerSupervisor:
         max_rss: int | None = None,
         config_path: Callable[[], Path] | None = None,
         hang_after: float = HANG_AFTER,
+        clock: Callable[[], float] = time.monotonic,
+        check_every: float = 1.0,
     ) -> None:
-        """``config_path()``, when given, names the config file each new worker reads."""
+        """``config_path()``, when given, names the config file each new worker reads.
+
+        ``clock`` tells the time of every decision (deadlines passed to ``stop`` are on it);
+        ``check_every`` is how often, in real seconds, the running worker is looked at.
+        """
         self.command = command
+        self.clock = clock
+        self.check_every = check_every
+        self.checks = 0  # looks at the running worker so far: a test waits for the next one
         self.hang_after = hang_after
         self.timeout = timeout
         self.grace = grace
@@ -125,6 +141,7 @@ class WorkerSupervisor:
         self.process: asyncio.subprocess.Process | None = None
         self.stopping = False
         self.started_at = 0.0
+        self.ready_at: float | None = None  # its first message: its age counts from there
         self.last_message = 0.0
         self.rss = 0
         self.restarts = 0
@@ -141,11 +158,11 @@ class WorkerSupervisor:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="vigia-worker-supervisor")
 
-    async def poll(self, source: dict[str, Any]) -> PollOutcome:
+    async def poll(self, source: dict[str, Any], probe: bool = False) -> PollOutcome:
         """Poll one source in the worker; never raises for what the worker did."""
         if self.stopping:
             return PollOutcome(source["name"], "stopped", "the daemon is stopping")
-        job = Job(f"j{next(_ids)}", source, asyncio.get_running_loop().create_future())
+        job = Job(f"j{next(_ids)}", source, asyncio.get_running_loop().create_future(), probe=probe)
         self.queue.append(job)
         self._wake.set()
         return await job.future
@@ -153,7 +170,7 @@ class WorkerSupervisor:
     def recycle(self, reason: str) -> None:
         """Replace the worker once its polls are done (a config reload, say)."""
         if self.process is not None and self._drain is None:
-            self._drain, self._drain_since = reason, time.monotonic()
+            self._drain, self._drain_since = reason, self.clock()
             self._wake.set()
 
     def alive(self) -> tuple[bool, str]:
@@ -169,7 +186,7 @@ class WorkerSupervisor:
         self.stopping = True
         while self.queue:
             self._answer(self.queue.popleft(), PollOutcome("", "stopped", "the daemon is stopping"))
-        while self.inflight and time.monotonic() < finish_by and self._running():
+        while self.inflight and self.clock() < finish_by and self._running():
             await asyncio.sleep(0.05)
         if self._running():
             await self._terminate(kill_by, planned=True)
@@ -216,7 +233,8 @@ class WorkerSupervisor:
                 job = self.queue.popleft()
                 self._answer(job, PollOutcome(job.name, "unavailable", f"cannot start the crawl worker: {exc}"))
             return 0.0
-        self.started_at = self.last_message = time.monotonic()
+        self.started_at = self.last_message = self.clock()
+        self.ready_at = None
         log.info("crawl worker started", extra={"pid": self.process.pid})
         readers = [
             asyncio.create_task(self._read_reports(self.process)),
@@ -229,7 +247,7 @@ class WorkerSupervisor:
             for reader in readers:
                 reader.cancel()
         self._bury(self.process.returncode)
-        return time.monotonic() - self.started_at
+        return self.clock() - self.started_at
 
     async def _supervise(self, process: asyncio.subprocess.Process) -> None:
         # process.wait() also waits for the pipes to close, which an orphaned extraction
@@ -238,12 +256,13 @@ class WorkerSupervisor:
             self._send_jobs(process)
             self._wake.clear()
             try:
-                await asyncio.wait_for(self._wake.wait(), 1.0)
+                await asyncio.wait_for(self._wake.wait(), self.check_every)
             except TimeoutError:
                 pass
             if process.returncode is not None or self.stopping:
                 continue
-            now = time.monotonic()
+            self.checks += 1
+            now = self.clock()
             self._give_up_overdue(now)
             if now - self.last_message > self.hang_after:
                 self._death = f"the crawl worker stopped answering (no heartbeat for {now - self.last_message:.0f}s); killed it"
@@ -253,7 +272,7 @@ class WorkerSupervisor:
             self._check_recycle(now)
             if self._drain and (not self.inflight or now - self._drain_since > self.grace):
                 log.info("recycling the crawl worker: %s", self._drain, extra={"pid": process.pid})
-                await self._terminate(time.monotonic() + self.grace, planned=True)
+                await self._terminate(self.clock() + self.grace, planned=True)
         # Whatever it left behind (its extraction pool) goes with it.
         _signal(process, signal.SIGKILL, group=True)
         try:
@@ -265,7 +284,9 @@ class WorkerSupervisor:
         if self._drain:
             return
         reason = None
-        if self.max_age and now - self.started_at > self.max_age:
+        # Aged from its first message, not its start: a worker that takes longer than
+        # max_age to start up (a loaded machine) must still get polls before it is replaced.
+        if self.max_age and self.ready_at is not None and now - self.ready_at > self.max_age:
             reason = f"older than daemon.worker_max_age ({self.max_age:g}s)"
         elif self.max_rss and self.rss > self.max_rss:
             reason = f"resident size {self.rss / 1e6:.0f} MB over daemon.worker_max_rss ({self.max_rss / 1e6:.0f} MB)"
@@ -280,7 +301,7 @@ class WorkerSupervisor:
             job = self.queue.popleft()
             if job.future.done():
                 continue
-            job.sent_at = time.monotonic()
+            job.sent_at = self.clock()
             self.inflight[job.id] = job
             lines.append(json.dumps({"type": "poll", "id": job.id, "source": job.source, "timeout": self.timeout}) + "\n")
         if lines:
@@ -298,7 +319,9 @@ class WorkerSupervisor:
     async def _read_reports(self, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
         while line := await process.stdout.readline():
-            self.last_message = time.monotonic()
+            self.last_message = self.clock()
+            if self.ready_at is None:
+                self.ready_at = self.last_message
             try:
                 message = json.loads(line)
             except ValueError:
@@ -327,7 +350,7 @@ class WorkerSupervisor:
             return
         self._planned = planned
         _signal(process, signal.SIGTERM, group=False)  # Scrapy then closes its own pool in order
-        while process.returncode is None and time.monotonic() < kill_by:
+        while process.returncode is None and self.clock() < kill_by:
             await asyncio.sleep(0.05)
         if process.returncode is None:
             log.warning("the crawl worker did not stop after SIGTERM; killing it", extra={"pid": process.pid})
@@ -346,9 +369,11 @@ class WorkerSupervisor:
             return
         reason = self._death or self._describe_exit(returncode)
         log.error("%s; restarting it", reason, extra={"counts": {"in_flight": len(jobs)}})
+        culprit = charged(jobs)
         for job in jobs:
-            self._answer(job, PollOutcome(job.name, "crashed", reason, duration=time.monotonic() - job.sent_at))
-        if not jobs and time.monotonic() - self.started_at < QUICK_DEATH:
+            outcome = PollOutcome(job.name, "crashed", reason, duration=self.clock() - job.sent_at, blamed=job is culprit)
+            self._answer(job, outcome)
+        if not jobs and self.clock() - self.started_at < QUICK_DEATH:
             # It could not even start (the database, the config): the waiting polls say why.
             while self.queue:
                 job = self.queue.popleft()

@@ -3,8 +3,9 @@
 The order matters: alerts are handed to the dispatcher (``poke``) before anything else so
 that they reach Slack seconds after the worker stored them; bookkeeping in the database
 and the metrics comes after. A poll the worker died with is recorded as failed with the
-reason, counts towards the source's quarantine, and is polled again at once; so is one a
-planned worker restart cut short.
+reason and polled again at once, as a probe (one suspect at a time, ``vigia.daemon.blame``);
+only a death charged to the source counts towards its quarantine. A poll a planned worker
+restart cut short is polled again too.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class Poller(Protocol):
 
     stopping: bool
 
-    async def poll(self, source: dict[str, Any]) -> PollOutcome: ...
+    async def poll(self, source: dict[str, Any], probe: bool = False) -> PollOutcome: ...
 
 
 class CrawlJob:
@@ -68,6 +69,9 @@ class CrawlJob:
         self.active: set[asyncio.Task[object]] = set()
         self.quarantined: set[str] = set()
         self._struck: set[str] = set()  # sources with a worker death on their row
+        # In flight at a worker death and not polled cleanly since: polled one at a time.
+        self.suspects: set[str] = set()
+        self._probing = asyncio.Lock()
         self._steady: dict[str, float] = {}  # when a healthy state was last read: a 304 changes nothing
 
     async def run(self, name: str) -> None:
@@ -79,12 +83,12 @@ class CrawlJob:
             source = self._source(name)
             if source is None or name in self.quarantined:  # removed by a reload, or quarantined
                 return
-            outcome = await self.poller.poll(dataclasses.asdict(source_spec(source)))
+            outcome = await self._poll(source)
             if outcome.outcome in ("crashed", "stopped") and not self.poller.stopping:
                 await self._account(source, outcome, adapt=False)
                 if name in self.quarantined:
                     return
-                outcome = await self.poller.poll(dataclasses.asdict(source_spec(source)))
+                outcome = await self._poll(source)
             if outcome.counts.get("alerts_queued"):
                 self.delivery.poke()
             await self._account(source, outcome)
@@ -93,6 +97,14 @@ class CrawlJob:
         finally:
             if task is not None:
                 self.active.discard(task)
+
+    async def _poll(self, source: SourceConfig) -> PollOutcome:
+        spec = dataclasses.asdict(source_spec(source))
+        if source.name not in self.suspects:
+            return await self.poller.poll(spec)
+        # Waiting here, the suspect's next ticks are skipped (max_instances=1): it is not due twice.
+        async with self._probing:
+            return await self.poller.poll(spec, probe=True)
 
     async def _account(self, source: SourceConfig, outcome: PollOutcome, adapt: bool = True) -> None:
         self._log(source, outcome)
@@ -104,12 +116,19 @@ class CrawlJob:
         if outcome.outcome == "stopped":
             return
         if outcome.outcome == "crashed":
-            await self._strike(source, outcome.error or "the crawl worker died")
+            self.suspects.add(source.name)
+            if outcome.blamed:
+                await self._strike(source, outcome.error or "the crawl worker died")
+            else:
+                error = f"{outcome.error or 'the crawl worker died'} (with other polls in flight; polled again alone)"
+                await in_daemon_thread(lambda: record_crawl_failure(self.sessions, source.name, error))
         elif not outcome.recorded:
             await in_daemon_thread(lambda: record_crawl_failure(self.sessions, source.name, outcome.error or outcome.outcome))
-        elif source.name in self._struck:
-            self._struck.discard(source.name)
-            await in_daemon_thread(lambda: clear_worker_deaths(self.sessions, source.name))
+        else:
+            self.suspects.discard(source.name)
+            if source.name in self._struck:
+                self._struck.discard(source.name)
+                await in_daemon_thread(lambda: clear_worker_deaths(self.sessions, source.name))
         if not adapt:
             return
         read_at = self._steady.get(source.name)
@@ -133,8 +152,8 @@ class CrawlJob:
         if await in_daemon_thread(lambda: record_worker_death(self.sessions, source.name, error)):
             self.quarantined.add(source.name)
             log.error(
-                "source quarantined: the crawl worker died with it in flight several times in a row; "
-                "it is not polled until the config is reloaded (SIGHUP) or the daemon restarts",
+                "source quarantined: the crawl worker died several times in a row while it was the "
+                "one suspect in flight; it is not polled until the config is reloaded (SIGHUP) or the daemon restarts",
                 extra={"source": source.name, "url": source.url, "error": error},
             )
 
