@@ -12,7 +12,7 @@ from .bounded_yaml import YAMLTooLarge, load_bounded
 from .compile import Compiler
 from .entities import Catalogue
 from .errors import RuleSyntaxError
-from .language import RuleSpec, parse_rule
+from .syntax import RuleSpec, parse_rule
 from .ruleset import RuleSet
 
 WATCHLISTS = pathlib.Path(__file__).resolve().parent / "watchlists"

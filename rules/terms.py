@@ -24,6 +24,9 @@ _WORD_REST = re.compile(r"[^\W_]*")   # the rest of a word: letters and digits
 _SPACE_TABLE = bytes(c if chr(c).isalnum() else 32 for c in range(256))
 
 
+# A term's place in a folded field: [start, end)
+Span = tuple[int, int]
+
 _BEYOND_LATIN1_ALNUM = re.compile(r"[^\W_\x00-\xff]")  # a letter or digit beyond latin-1
 
 

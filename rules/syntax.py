@@ -47,11 +47,13 @@ reach, default 1), ``weights: {title: 3, summary: 2, text: 1}``, ``language: es`
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any, Union
+from dataclasses import dataclass
+from typing import Any
 
 from .errors import RuleSyntaxError
 from .linear_regex import RegexSyntaxError, compile_linear
+from .nodes import FIELD_NAMES, All, Any as AnyOf, Leaf, Node, Not, TermPattern
+from .proximity import About, Near
 
 LEAF_KEYS = {"terms", "stems", "entities", "entity_groups", "regex"}
 LEAF_MODIFIERS = {"in", "except", "case", "weight", "name", "min", "role"}
@@ -63,91 +65,9 @@ DEFAULT_LEAD = 2
 RULE_KEYS = {"id", "name", "description", "channel", "mode", "digest", "threshold", "weights", "language"}
 UNITS = {"word": "words", "words": "words", "sentence": "sentences", "sentences": "sentences",
          "paragraph": "paragraphs", "paragraphs": "paragraphs", "lead": "lead"}
-FIELD_NAMES = ("title", "summary", "text")
 DEFAULT_WEIGHTS = {"title": 3.0, "summary": 2.0, "text": 1.0}
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _WORDLIKE = re.compile(r"\w")
-
-
-@dataclass
-class TermPattern:
-    """One term as written by the user, classified: exact phrase, prefix wildcard or stem."""
-
-    text: str
-    mode: str  # "exact" | "prefix" | "stem"
-    case_sensitive: bool = False
-
-
-@dataclass(eq=False)
-class Leaf:
-    path: str
-    label: str
-    patterns: list[TermPattern] = field(default_factory=list)
-    entities: list[str] = field(default_factory=list)
-    entity_groups: list[str] = field(default_factory=list)
-    regexes: list[Any] = field(default_factory=list)  # compiled by RE2 (rules.linear_regex)
-    fields: frozenset[str] | None = None
-    excepts: list[TermPattern] = field(default_factory=list)
-    weight: float = 1.0
-    min: int = 1
-    role: str | None = None  # "decisive" (None: not said, decisive unless a group says otherwise) | "context"
-    # filled by compile: term ids, entity ids, except term ids
-    term_ids: list[int] = field(default_factory=list)
-    entity_ids: frozenset[str] = frozenset()
-    except_ids: list[int] = field(default_factory=list)
-    # filled by compile, for the matcher: fields and entities in a fixed order (catalogue order,
-    # not set order, so hits and explanations do not change with the hash seed), and the leaf's
-    # term ids as a set with each id's first position in ``term_ids``
-    field_order: tuple[str, ...] = FIELD_NAMES
-    entity_order: tuple[str, ...] = ()
-    entity_rank: dict[str, int] = field(default_factory=dict)
-    term_rank: dict[int, int] = field(default_factory=dict)
-    duplicate_terms: bool = False
-    # filled by compile: a number for what the leaf's hits depend on (terms in order, fields,
-    # entities, except phrases, regexes); leaves with the same number find the same places (YAML
-    # anchors reuse a leaf); 0 = not compiled
-    hits_key: int = 0
-
-
-@dataclass(eq=False)
-class Group:
-    path: str
-    label: str
-    op: str  # "all" | "any" | "none"
-    children: list["Node"]
-    min: int = 1
-
-
-@dataclass(eq=False)
-class Near:
-    path: str
-    label: str
-    children: list["Node"]
-    within: int
-    unit: str
-
-
-@dataclass(eq=False)
-class About:
-    """``about``: the sides (children but the last) each weigh, by position, at least as much as
-    the rival (the last child; None when the rule names none)."""
-
-    path: str
-    label: str
-    children: list["Node"]
-    lead: int
-    has_rival: bool = True
-
-    @property
-    def sides(self) -> list["Node"]:
-        return self.children[:-1] if self.has_rival else self.children
-
-    @property
-    def rival(self) -> "Node | None":
-        return self.children[-1] if self.has_rival else None
-
-
-Node = Union[Leaf, Group, Near, About]
 
 
 @dataclass
@@ -163,7 +83,7 @@ class RuleSpec:
     threshold: float
     weights: dict[str, float]
     language: str | None
-    condition: Group
+    condition: Node
     file: str
 
 
@@ -219,8 +139,8 @@ def parse_rule(raw: Any, file: str, index: int) -> RuleSpec:
     extra = set(condition_raw) - LEAF_KEYS - GROUP_KEYS - LEAF_MODIFIERS
     if extra:
         raise ctx.error(f"match.{sorted(extra)[0]}", "unknown key")
-    condition = children[0] if len(children) == 1 and isinstance(children[0], Group) and children[0].op == "all" \
-        else Group(path="rule", label="rule", op="all", children=children)
+    condition = children[0] if len(children) == 1 and isinstance(children[0], All) \
+        else All(path="rule", label="rule", children=children)
 
     name = raw.get("name", rule_id)
     if not isinstance(name, str):
@@ -318,6 +238,9 @@ def parse_term(text: str, mode: str, case_sensitive: bool, key: str, ctx: _Ctx) 
     return TermPattern(text, mode, case_sensitive)
 
 
+_GROUPS: dict[str, type[All] | type[Not]] = {"all": All, "none": Not}
+
+
 def _parse_node(raw: Any, path: str, ctx: _Ctx) -> Node:
     if isinstance(raw, (str, int, float)) and not isinstance(raw, bool):
         return Leaf(path=path, label=str(raw), patterns=[parse_term(str(raw), "exact", False, path, ctx)])
@@ -365,7 +288,8 @@ def _parse_node(raw: Any, path: str, ctx: _Ctx) -> Node:
             raise ctx.error(f"{path}.min", "only allowed on 'any'")
         if isinstance(minimum, bool) or not isinstance(minimum, int) or not 1 <= minimum <= len(children):
             raise ctx.error(f"{path}.min", f"must be an integer between 1 and {len(children)}")
-        return _apply_role(Group(path=key, label=label or "", op=op, children=children, min=minimum), raw, path, ctx)
+        group: Node = AnyOf(key, label or "", children, minimum) if op == "any" else _GROUPS[op](key, label or "", children)
+        return _apply_role(group, raw, path, ctx)
     if not leaves:
         raise ctx.error(path, "needs terms, stems, entities, entity_groups or regex")
     return _parse_leaf(raw, path, label, ctx)
@@ -445,8 +369,7 @@ def _parse_leaf(raw: dict, path: str, label: str | None, ctx: _Ctx) -> Leaf:
     if "role" in raw:
         leaf.role = _role(raw["role"], k("role"), ctx)
     if not leaf.label:
-        shown = [p.text + ("*" if p.mode == "prefix" else "") for p in leaf.patterns] + leaf.entities + leaf.entity_groups
-        leaf.label = ", ".join(shown[:3]) + ("…" if len(shown) > 3 else "") if shown else "regex"
+        leaf.label = leaf.auto_label()
     return leaf
 
 
