@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import re2
+import re2  # type: ignore[import-untyped]  # google-re2 ships no types
 
 _WORD = r"\p{L}\p{N}_"
 _UNSUPPORTED = "rules use RE2, which runs in linear time and has no backreferences, lookahead or lookbehind"

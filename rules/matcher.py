@@ -33,6 +33,10 @@ class Found(NamedTuple):
     leaf: Leaf | None  # None only for an entity's own hits, before a leaf takes them
 
 
+# Found(...) runs a Python-level __new__; the hot loops build the same tuple in C with
+# new_found(Found, (field, start, end, term_id, entity_id, leaf)).
+new_found = tuple.__new__
+
 # Where a node is evaluated: ((field, unit, first index, last index), …); empty = the whole document.
 Scope = tuple[tuple[str, str, int, int], ...]
 
@@ -91,7 +95,7 @@ class DocContext:
             hits = self.term_hits[name]
             fv = self.view.fields[name]
             for tid in aliases:
-                full += [Found(name, start, end, tid, entity_id, None) for start, end in hits.get(tid, ())]
+                full += [new_found(Found, (name, start, end, tid, entity_id, None)) for start, end in hits.get(tid, ())]
             for tid, spelling in acronyms:
                 for start, end in hits.get(tid, ()):
                     o_start, o_end = fv.original_span(start, end)
@@ -132,7 +136,8 @@ class DocContext:
         share = leaf.hits_key
         shared = self._shared_leaves.get(share) if share else None
         if shared is not None:  # a leaf with the same terms, fields, entities and excepts: same places
-            found = [Found(hit.field, hit.start, hit.end, hit.term_id, hit.entity_id, leaf) for hit in shared]
+            found = [new_found(Found, (name, start, end, tid, entity_id, leaf))
+                     for name, start, end, tid, entity_id, _ in shared]
         else:
             found = self._leaf_hits(leaf)
             if share:
@@ -151,10 +156,12 @@ class DocContext:
     def _leaf_hits(self, leaf: Leaf) -> list[Found]:
         found: list[Found] = []
         terms = self._leaf_terms(leaf) if leaf.term_rank else []
+        add = found.append  # plain loops: most terms have one or two spans, less than a comprehension's call
         for name in leaf.field_order:
             hits = self.term_hits[name]
             for tid in terms if hits else ():
-                found += [Found(name, start, end, tid, None, leaf) for start, end in hits.get(tid, ())]
+                for start, end in hits.get(tid, ()):
+                    add(new_found(Found, (name, start, end, tid, None, leaf)))
             fv = self.view.fields[name]
             for pattern in leaf.regexes:
                 found += [Found(name, m.start(), m.end(), -1, None, leaf) for m in pattern.finditer(fv.folded)
@@ -162,8 +169,9 @@ class DocContext:
         if leaf.entity_rank:
             present_entities = self.present_entities() & leaf.entity_rank.keys()
             for entity_id in sorted(present_entities, key=leaf.entity_rank.__getitem__):
-                found += [Found(hit.field, hit.start, hit.end, hit.term_id, hit.entity_id, leaf)
-                          for hit in self.entity_hits(entity_id) if hit.field in leaf.field_order]
+                found += [new_found(Found, (name, start, end, tid, entity, leaf))
+                          for name, start, end, tid, entity, _ in self.entity_hits(entity_id)
+                          if name in leaf.field_order]
         except_ids = [tid for tid in leaf.except_ids if tid in self.present] if found else []
         if except_ids:
             # hits inside an except phrase are dropped: gather the except phrases found, per field

@@ -175,7 +175,11 @@ class Leaf(Node):
     hits_key: int = 0
 
     def hits(self, ctx: DocContext, scope: Scope = ()) -> list[Found] | None:
-        found = self._scoped(ctx, scope)
+        if not self.regexes and self.triggers.isdisjoint(ctx.present):
+            return None  # none of its terms or names in the document (a C set test; most leaves)
+        found = ctx.leaf_hits(self)
+        if scope and found:
+            found = [hit for hit in found if ctx.in_scope(hit, scope)]
         if self.min > 1 and self._distinct(found) < self.min:
             return None
         return found or None
@@ -311,7 +315,9 @@ class Any(Node):
             needs = child.requires()
             if not needs or None in needs:
                 return [None]
-            union.update(min((need for need in needs if need is not None), key=len))
+            known: list[frozenset[int]] = [need for need in needs if need is not None]
+            smallest: frozenset[int] = min(known, key=len)
+            union.update(smallest)
         return [frozenset(union)]
 
     @property

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import RuleSyntaxError
 from .linear_regex import RegexSyntaxError, compile_linear
@@ -79,7 +79,7 @@ class RuleSpec:
     description: str
     channel: str | None
     mode: str
-    digest: dict | None
+    digest: dict[str, str] | None
     threshold: float
     weights: dict[str, float]
     language: str | None
@@ -175,7 +175,7 @@ def parse_rule(raw: Any, file: str, index: int) -> RuleSpec:
                     language, condition, file)
 
 
-def _parse_digest(raw: Any, mode: str, ctx: _Ctx) -> dict | None:
+def _parse_digest(raw: Any, mode: str, ctx: _Ctx) -> dict[str, str] | None:
     if raw is None:
         return {"every": "daily", "at": "08:00"} if mode == "digest" else None
     if mode != "digest":
@@ -188,7 +188,7 @@ def _parse_digest(raw: Any, mode: str, ctx: _Ctx) -> dict | None:
     every = raw.get("every", "daily")
     if every not in ("hourly", "daily", "weekly"):
         raise ctx.error("digest.every", "must be 'hourly', 'daily' or 'weekly'")
-    out: dict[str, Any] = {"every": every}
+    out: dict[str, str] = {"every": every}
     if "at" in raw:
         at = str(raw["at"])
         if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", at):
@@ -238,6 +238,7 @@ def parse_term(text: str, mode: str, case_sensitive: bool, key: str, ctx: _Ctx) 
     return TermPattern(text, mode, case_sensitive)
 
 
+N = TypeVar("N", bound=Node)
 _GROUPS: dict[str, type[All] | type[Not]] = {"all": All, "none": Not}
 
 
@@ -298,10 +299,10 @@ def _parse_node(raw: Any, path: str, ctx: _Ctx) -> Node:
 def _role(value: Any, key: str, ctx: _Ctx) -> str:
     if value not in ROLES:
         raise ctx.error(key, f"must be one of: {', '.join(ROLES)}")
-    return value
+    return str(value)
 
 
-def _apply_role(node: Node, raw: dict, path: str, ctx: _Ctx) -> Node:
+def _apply_role(node: N, raw: dict[str, Any], path: str, ctx: _Ctx) -> N:
     """``role:`` on a group: every leaf inside that did not say its own role inherits it."""
     if "role" in raw:
         role = _role(raw["role"], f"{path}.role" if path != "role" else "role", ctx)
@@ -316,9 +317,10 @@ def _apply_role(node: Node, raw: dict, path: str, ctx: _Ctx) -> Node:
     return node
 
 
-def _merge_bare_terms(children: list[Node], items: list, key: str) -> list[Node]:
+def _merge_bare_terms(children: list[Node], items: list[Any], key: str) -> list[Node]:
     """Fold the bare strings of an ``any`` into one term leaf: same meaning, one lookup instead of many."""
-    bare = [c for c, item in zip(children, items) if isinstance(item, (str, int, float)) and not isinstance(item, bool)]
+    bare = [c for c, item in zip(children, items)
+            if isinstance(c, Leaf) and isinstance(item, (str, int, float)) and not isinstance(item, bool)]
     if len(bare) < 2:
         return children
     merged = Leaf(path=key, label=", ".join(b.label for b in bare[:3]) + ("…" if len(bare) > 3 else ""),
@@ -327,7 +329,7 @@ def _merge_bare_terms(children: list[Node], items: list, key: str) -> list[Node]
     return [merged] + rest
 
 
-def _parse_leaf(raw: dict, path: str, label: str | None, ctx: _Ctx) -> Leaf:
+def _parse_leaf(raw: dict[str, Any], path: str, label: str | None, ctx: _Ctx) -> Leaf:
     def k(name: str) -> str:
         return f"{path}.{name}" if path != name else name
 
