@@ -12,8 +12,8 @@ from .bounded_yaml import YAMLTooLarge, load_bounded
 from .compile import Compiler
 from .entities import Catalogue
 from .errors import RuleSyntaxError
-from .syntax import RuleSpec, parse_rule
 from .ruleset import RuleSet
+from .syntax import RuleSpec, parse_rule
 
 WATCHLISTS = pathlib.Path(__file__).resolve().parent / "watchlists"
 CATALOGUE = WATCHLISTS / "entities.yaml"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from .nodes import Node, Requirement
@@ -38,11 +39,16 @@ class Near(Node):
         if self.unit == "lead":
             return _lead_window(child_hits, ctx, self.within)
         span = self.within if self.unit == "words" else self.within - 1
-        if all(child.simple for child in self.children):
+        if self.by_position:
             collected = _windows_by_position(child_hits, ctx, self.unit, span)
         else:
             collected = self._windows_by_evaluation(ctx, scope, child_hits, span)
         return list(dict.fromkeys(collected)) if collected else None
+
+    @cached_property
+    def by_position(self) -> bool:
+        """Windows are found from the children's hit positions alone (every child is simple)."""
+        return all(child.simple for child in self.children)
 
     def _windows_by_evaluation(self, ctx: DocContext, scope: Scope, child_hits: list[list[Found]],
                                span: int) -> list[Found]:
@@ -262,6 +268,9 @@ def _by_field_and_unit(found: list[Found], ctx: DocContext, unit: str) -> dict[s
         else:
             starts = ctx.view.fields[name].starts(unit)
             indices = [bisect_right(starts, hit.start) - 1 for hit in items]
-        order = sorted(range(len(items)), key=indices.__getitem__)
-        placed[name] = ([indices[i] for i in order], [items[i] for i in order])
+        ordered = sorted(indices)
+        if ordered != indices:  # a stable sort of the hits by unit index (usually already in order)
+            order = sorted(range(len(items)), key=indices.__getitem__)
+            items = [items[i] for i in order]
+        placed[name] = (ordered, items)
     return placed

@@ -8,8 +8,18 @@ reason; ``evaluate`` asks every rule and says why each one did not match.
 from __future__ import annotations
 
 from .compile import CompiledRule, Compiler
-from .document import DocView, Document
-from .explain import NOT_SPANISH, breakdown, explanation, points, refused_by_language, snippet, to_hits, total, why_not
+from .document import Document, DocView
+from .explain import (
+    NOT_SPANISH,
+    breakdown,
+    explanation,
+    points,
+    refused_by_language,
+    snippet,
+    to_hits,
+    total,
+    why_not,
+)
 from .matcher import DocContext, Found
 from .model import RuleEvaluation, RuleMatch
 from .prefilter import Prefilter

@@ -47,13 +47,14 @@ reach, default 1), ``weights: {title: 3, summary: 2, text: 1}``, ``language: es`
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .errors import RuleSyntaxError
 from .linear_regex import RegexSyntaxError, compile_linear
-from .nodes import FIELD_NAMES, All, Any as AnyOf, Leaf, Node, Not, TermPattern
+from .nodes import FIELD_NAMES, All, Leaf, Node, Not, TermPattern
+from .nodes import Any as AnyOf
 from .proximity import About, Near
 from .settings import RULE_KEYS, ParseContext, parse_settings
 
@@ -181,7 +182,7 @@ def parse_term(text: str, mode: str, case_sensitive: bool, key: str, ctx: ParseC
 
 
 N = TypeVar("N", bound=Node)
-_GROUPS: dict[str, type[All] | type[Not]] = {"all": All, "none": Not}
+_GROUPS: dict[str, type[All | Not]] = {"all": All, "none": Not}
 
 
 def _parse_node(raw: Any, path: str, ctx: ParseContext) -> Node:

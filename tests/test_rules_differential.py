@@ -38,8 +38,8 @@ from crawler.extraction import extract_article
 from rules import Document, RuleEvaluation, RuleMatch, RuleSet, load_rules
 from rules.explain import breakdown, points, total
 from rules.nodes import All, Any, Leaf, Node, Not
-from rules.proximity import Near
 from rules.normalize import _fold_char, fold, fold_with_offsets
+from rules.proximity import Near
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
