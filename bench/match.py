@@ -115,15 +115,18 @@ def main(argv: list[str] | None = None) -> int:
           f"compiled in {compile_seconds * 1000:.0f} ms")
     ruleset.match(docs[0])  # warm caches as a long-running daemon would have them
     matches = 0
-    best = float("inf")
+    best = best_cpu = float("inf")
     for _ in range(args.rounds):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         for doc in docs:
             matches += len(ruleset.match(doc))
         best = min(best, time.perf_counter() - started)
+        best_cpu = min(best_cpu, time.process_time() - started_cpu)
     print(f"match(): {len(docs) / best:,.0f} documents/s on one core "
           f"({best / len(docs) * 1e6:.0f} µs per document, best of {args.rounds}; "
           f"{matches / args.rounds / len(docs):.1f} rule matches per document)")
+    # on a shared machine the wall clock counts other processes' turns: the CPU time does not
+    print(f"match(), CPU time: {len(docs) / best_cpu:,.0f} documents/s ({best_cpu / len(docs) * 1e6:.0f} µs per document)")
     started = time.perf_counter()
     for doc in docs:
         ruleset.evaluate(doc)

@@ -5,7 +5,7 @@ A standalone library (it imports nothing else of Vigía).  ``load_rules`` compil
 matched, best first, each with hits, a highlighted snippet and a plain-language explanation;
 ``RuleSet.evaluate`` gives every rule's verdict and, for misses, the group that failed.
 
-The rule language is documented in :mod:`rules.language` and in ``rules/README.md``.
+The rule language is documented in :mod:`rules.syntax` and in ``rules/README.md``.
 """
 
 from .document import Document

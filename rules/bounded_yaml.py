@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]  # PyYAML ships no types (types-PyYAML is not a dependency)
 
 # Nodes that aliases may add on top of the document's own: a rule file reusing a leaf or a
 # term list through anchors adds tens; an anchor bomb adds millions.
@@ -23,7 +23,7 @@ MAX_ALIAS_NODES = 100_000
 _BASE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class YAMLTooLarge(yaml.YAMLError):
+class YAMLTooLarge(yaml.YAMLError):  # type: ignore[misc]  # yaml is untyped (above)
     """Raised by :func:`load_bounded` when aliases expand past the limit or recurse."""
 
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from .document import FIELDS
 from .entities import Catalogue, Entity
 from .errors import RuleSyntaxError
-from .language import Group, Leaf, Near, Node, RuleSpec
+from .nodes import Leaf
+from .syntax import RuleSpec
 from .terms import TermTable
 
 
@@ -32,6 +33,10 @@ class CompiledRule(RuleSpec):
     none_leaves: set[int] = field(default_factory=set)  # id() of leaves under a `none` (they never add to the score)
     matches_empty: bool = False
 
+    def positive_leaves(self) -> list[Leaf]:
+        """The leaves not under a ``none``: those whose hits can make the rule match."""
+        return [leaf for leaf in self.leaves if id(leaf) not in self.none_leaves]
+
 
 class Compiler:
     """Registers terms and entities of many rules in one table."""
@@ -41,24 +46,17 @@ class Compiler:
         self.table = TermTable()
         self.entity_terms: dict[str, EntityTerms] = {}
         self.entities_by_term: dict[int, list[str]] = {}  # term id -> entities it names
-        self._leaf_signatures: dict[tuple, int] = {}  # what a leaf's hits depend on -> Leaf.hits_key
+        self._leaf_signatures: dict[tuple[object, ...], int] = {}  # what a leaf's hits depend on -> Leaf.hits_key
 
     def compile(self, spec: RuleSpec) -> CompiledRule:
         leaves: list[Leaf] = []
         none_leaves: set[int] = set()
-        self._walk(spec.condition, spec, leaves, none_leaves, negated=False)
-        return CompiledRule(**vars(spec), leaves=leaves, none_leaves=none_leaves)
-
-    def _walk(self, node: Node, spec: RuleSpec, leaves: list[Leaf], none_leaves: set[int], negated: bool) -> None:
-        if isinstance(node, Leaf):
-            self._compile_leaf(node, spec)
-            leaves.append(node)
+        for leaf, negated in spec.condition.leaves():
+            self._compile_leaf(leaf, spec)
+            leaves.append(leaf)
             if negated:
-                none_leaves.add(id(node))
-            return
-        negated = negated or (isinstance(node, Group) and node.op == "none")
-        for child in node.children:
-            self._walk(child, spec, leaves, none_leaves, negated)
+                none_leaves.add(id(leaf))
+        return CompiledRule(**vars(spec), leaves=leaves, none_leaves=none_leaves)
 
     def _compile_leaf(self, leaf: Leaf, spec: RuleSpec) -> None:
         leaf.term_ids = [self.table.add(p.text, p.mode, p.case_sensitive) for p in leaf.patterns]
@@ -90,6 +88,10 @@ class Compiler:
         signature = (tuple(leaf.term_ids), leaf.field_order, leaf.entity_order, tuple(leaf.except_ids),
                      tuple(r.pattern for r in leaf.regexes))
         leaf.hits_key = self._leaf_signatures.setdefault(signature, len(self._leaf_signatures) + 1)
+        triggers = set(leaf.term_ids)
+        for entity_id in leaf.entity_ids:
+            triggers.update(self.entity_terms[entity_id].all_ids)
+        leaf.triggers = frozenset(triggers)
 
     def _register_entity(self, entity: Entity) -> None:
         if entity.id in self.entity_terms:

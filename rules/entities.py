@@ -81,7 +81,7 @@ def parse_entity(raw: Any, file: str, index: int) -> Entity:
             raise RuleSyntaxError(file, None, f"{key}.{name}", f"entity {entity_id!r}: must be a list of strings")
         return [v.strip() for v in value]
 
-    name = raw.get("name", entity_id)
+    name: str = raw["name"] if "name" in raw else entity_id
     aliases = strings("aliases")
     if name not in aliases and name not in raw.get("acronyms", []) and name not in raw.get("short", []):
         aliases.insert(0, name)  # the canonical name is a full alias unless listed as a cased form

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import re2
+import re2  # type: ignore[import-untyped]  # google-re2 ships no types
 
 _WORD = r"\p{L}\p{N}_"
 _UNSUPPORTED = "rules use RE2, which runs in linear time and has no backreferences, lookahead or lookbehind"
@@ -55,35 +55,40 @@ def unicode_word_classes(source: str) -> str:
     while i < len(source):
         char = source[i]
         if char == "\\" and i + 1 < len(source):
-            escape = source[i + 1]
-            if escape == "w":
-                out.append(_WORD if in_class else f"[{_WORD}]")
-            elif escape == "W" and not in_class:
-                out.append(f"[^{_WORD}]")
-            else:
-                out.append(source[i : i + 2])
+            out.append(_escape(source[i + 1], in_class))
             i += 2
-            continue
-        if in_class:
-            if char == "]":
-                in_class = False
-            elif source.startswith("[:", i) and ":]" in source[i + 2 :]:  # [[:alpha:]]
-                end = source.index(":]", i + 2) + 2
-                out.append(source[i:end])
-                i = end
-                continue
-        elif char == "[":
+        elif in_class and source.startswith("[:", i) and ":]" in source[i + 2 :]:  # [[:alpha:]]
+            end = source.index(":]", i + 2) + 2
+            out.append(source[i:end])
+            i = end
+        elif not in_class and char == "[":
+            opening = _class_opening(source, i)
+            out.append(opening)
+            i += len(opening)
             in_class = True
+        else:
+            if in_class and char == "]":
+                in_class = False
             out.append(char)
             i += 1
-            # a "]" right after "[" or "[^" is a literal member, not the end of the class
-            if i < len(source) and source[i] == "^":
-                out.append("^")
-                i += 1
-            if i < len(source) and source[i] == "]":
-                out.append("]")
-                i += 1
-            continue
-        out.append(char)
-        i += 1
     return "".join(out)
+
+
+def _escape(escape: str, in_class: bool) -> str:
+    r"""``\`` + ``escape`` as RE2 should read it: ``\w`` and ``\W`` as Unicode word classes."""
+    if escape == "w":
+        return _WORD if in_class else f"[{_WORD}]"
+    if escape == "W" and not in_class:
+        return f"[^{_WORD}]"
+    return "\\" + escape
+
+
+def _class_opening(source: str, start: int) -> str:
+    """``[`` at ``start`` with a ``^`` after it and a ``]`` right after those (a literal member,
+    not the end of the class)."""
+    end = start + 1
+    if source.startswith("^", end):
+        end += 1
+    if source.startswith("]", end):
+        end += 1
+    return source[start:end]

@@ -6,14 +6,14 @@ import pathlib
 import re
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]  # PyYAML ships no types (types-PyYAML is not a dependency)
 
 from .bounded_yaml import YAMLTooLarge, load_bounded
 from .compile import Compiler
 from .entities import Catalogue
 from .errors import RuleSyntaxError
-from .language import RuleSpec, parse_rule
 from .ruleset import RuleSet
+from .syntax import RuleSpec, parse_rule
 
 WATCHLISTS = pathlib.Path(__file__).resolve().parent / "watchlists"
 CATALOGUE = WATCHLISTS / "entities.yaml"
@@ -26,7 +26,7 @@ def builtin_names() -> list[str]:
     return sorted(p.stem for p in WATCHLISTS.glob("*.yaml") if p != CATALOGUE)
 
 
-def load_rules(entries: list[dict], base_dir: pathlib.Path, source: str = "<config>") -> RuleSet:
+def load_rules(entries: list[dict[str, Any]], base_dir: pathlib.Path, source: str = "<config>") -> RuleSet:
     """Compile the config's ``rules:`` entries into one RuleSet.
 
     Entity definitions from every file are gathered before any rule is compiled, so a rule may
@@ -71,7 +71,7 @@ def load_rule_file(path: pathlib.Path) -> RuleSet:
     return load_rules([{"file": path.name}], path.parent, source=path.name)
 
 
-def _entry_path(entry: dict, base_dir: pathlib.Path, source: str, index: int) -> tuple[pathlib.Path, str]:
+def _entry_path(entry: dict[str, Any], base_dir: pathlib.Path, source: str, index: int) -> tuple[pathlib.Path, str]:
     if "builtin" in entry:
         name = entry["builtin"]
         if not isinstance(name, str) or not _BUILTIN_NAME.match(name) or name not in builtin_names():

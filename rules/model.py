@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any, Generic, TypeVar, overload
 
 
 @dataclass
@@ -19,6 +20,48 @@ class Hit:
     role: str = "decisive"  # "context" when only `role: context` leaves found it (a weak word)
 
 
+T = TypeVar("T")
+Fill = Callable[[], dict[str, Any]]
+
+
+class Evidence(Generic[T]):
+    """A :class:`RuleMatch` field that may be computed on first read (see :meth:`RuleMatch.defer`).
+
+    A descriptor-typed dataclass field, as the dataclasses documentation describes them: the
+    generated ``__init__`` assigns it through :meth:`__set__`, and :meth:`__get__` on the class
+    gives the field's default (``empty``: a fresh empty list; no default otherwise).  The value
+    lives in the instance dictionary as ``_name``; reading or assigning it while a fill is
+    pending computes every evidence field first, so none is lost."""
+
+    def __init__(self, empty: bool = False) -> None:
+        self.empty = empty
+        self.private = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.private = "_" + name
+
+    @overload
+    def __get__(self, match: None, owner: type | None = None) -> T: ...
+
+    @overload
+    def __get__(self, match: RuleMatch, owner: type | None = None) -> T: ...
+
+    def __get__(self, match: RuleMatch | None, owner: type | None = None) -> T:
+        if match is None:
+            if self.empty:
+                return None  # type: ignore[return-value]  # the default: __set__ makes it a new list
+            raise AttributeError(self.private[1:])  # no default
+        if "_fill" in match.__dict__:
+            match._materialise()
+        value: T = match.__dict__[self.private]
+        return value
+
+    def __set__(self, match: RuleMatch, value: T) -> None:
+        if "_fill" in match.__dict__:
+            match._materialise()
+        match.__dict__[self.private] = [] if value is None and self.empty else value
+
+
 @dataclass
 class RuleMatch:
     """A rule that matched.  The evidence fields (:data:`DEFERRED`: terms, hits, snippet,
@@ -30,23 +73,23 @@ class RuleMatch:
     threshold: float
     channel: str | None
     mode: str
-    digest: dict | None
-    terms: list[str]
-    entities: list[str]
-    hits: list[Hit]
-    snippet: str
-    snippet_highlights: list[tuple[int, int]]
-    explanation: str
-    score_breakdown: list[dict] = field(default_factory=list)
+    digest: dict[str, str] | None
+    terms: Evidence[list[str]] = Evidence()
+    entities: Evidence[list[str]] = Evidence()
+    hits: Evidence[list[Hit]] = Evidence()
+    snippet: Evidence[str] = Evidence()
+    snippet_highlights: Evidence[list[tuple[int, int]]] = Evidence()
+    explanation: Evidence[str] = Evidence()
+    score_breakdown: Evidence[list[dict[str, Any]]] = Evidence(empty=True)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form for the database (tuples become lists)."""
         data = asdict(self)
         data["snippet_highlights"] = [list(span) for span in self.snippet_highlights]
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "RuleMatch":
+    def from_dict(cls, data: dict[str, Any]) -> RuleMatch:
         """Inverse of :meth:`to_dict`, for code that reads stored matches back."""
         values = dict(data)
         values["hits"] = [Hit(**h) for h in values.get("hits", [])]
@@ -55,9 +98,9 @@ class RuleMatch:
 
     @classmethod
     def deferred(cls, rule_id: str, rule_name: str, score: float, threshold: float, channel: str | None,
-                 mode: str, digest: dict | None, fill: Callable[[], dict]) -> "RuleMatch":
+                 mode: str, digest: dict[str, str] | None, fill: Fill) -> RuleMatch:
         """``cls(rule_id, …, digest, [], [], [], "", [], "", []).defer(fill)``, without the
-        generated ``__init__`` (it assigns each evidence field through its property): the same
+        generated ``__init__`` (it assigns each evidence field through its descriptor): the same
         instance dictionary, filled in one step."""
         match = cls.__new__(cls)
         match.__dict__.update({
@@ -68,7 +111,7 @@ class RuleMatch:
         })
         return match
 
-    def defer(self, fill: Callable[[], dict]) -> "RuleMatch":
+    def defer(self, fill: Fill) -> RuleMatch:
         """Compute the evidence fields (:data:`DEFERRED`) with ``fill()`` when one is first read."""
         self.__dict__["_fill"] = fill
         return self
@@ -81,7 +124,7 @@ class RuleMatch:
                 values["terms"] = decisive_first(values["terms"], values["hits"])
             self.__dict__.update({"_" + name: value for name, value in values.items()})
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         """Pickle and copy the filled-in values, never the closure that computes them."""
         self._materialise()
         return dict(self.__dict__)
@@ -97,29 +140,6 @@ def decisive_first(terms: list[str], hits: list[Hit]) -> list[str]:
 # What a match found, as opposed to which rule and how much it scored: built on first read, since
 # most matches are only counted or routed, and `to_dict()` (what is stored) reads them all.
 DEFERRED = ("terms", "entities", "hits", "snippet", "snippet_highlights", "explanation", "score_breakdown")
-
-
-def _deferred(name: str) -> property:
-    """A dataclass field stored as ``_name`` and computed on first read if the match was deferred.
-    Assigning it (the generated ``__init__`` does) stores the value; assigning after a deferral
-    computes the others first so they are not lost."""
-    private = "_" + name
-
-    def get(self: RuleMatch):
-        if "_fill" in self.__dict__:
-            self._materialise()
-        return self.__dict__[private]
-
-    def set(self: RuleMatch, value) -> None:
-        if "_fill" in self.__dict__:
-            self._materialise()
-        self.__dict__[private] = value
-
-    return property(get, set)
-
-
-for _name in DEFERRED:
-    setattr(RuleMatch, _name, _deferred(_name))
 
 
 @dataclass

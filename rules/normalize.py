@@ -28,8 +28,8 @@ def _fold_char(ch: str) -> str:
     return "".join(out)
 
 
-class _FoldTable(dict):
-    """A lazily filled translate table: str.translate calls __getitem__, so __missing__ memoises."""
+class _FoldTable(dict[int, str]):
+    """:func:`_fold_char` for every character, as a ``str.translate`` table filled on first use."""
 
     def __missing__(self, code: int) -> str:
         value = _fold_char(chr(code))
@@ -38,105 +38,77 @@ class _FoldTable(dict):
 
 
 _TABLE = _FoldTable()
-for _code in range(0x250):
-    _TABLE[_code]  # noqa: B018 - prefill Latin ranges
 
 
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-# Spanish vowels with accents are replaced by str.replace (one C pass each); what is left for the
-# per-character table is any other non-ASCII character except ñ and the punctuation of news text
-# that folds to itself (quotes, dashes, ellipsis…).
-_VOWELS = (("á", "a"), ("é", "e"), ("í", "i"), ("ó", "o"), ("ú", "u"), ("ü", "u"))
-_KEEP = "".join(c for c in "ñ¿¡«»“”‘’„—–…•·°ºª€£$¢§¶©®™×÷±" if _fold_char(c) == c)
-_OTHER_NON_ASCII = re.compile("[^\\x00-\\x7f" + re.escape(_KEEP) + "]")
-_ASCII_AND_KEPT = bytes(range(128)) + bytes(ord(c) for c in _KEEP if ord(c) < 256)
+class _ByteFold:
+    """:func:`_fold_char` for the characters of one single-byte codec (latin-1, cp1252), as a
+    ``bytes.translate`` table: each byte to the byte of its folded character.  A character that
+    does not fold to one character of the codec (ß → ss) keeps its byte and is *pending*: folded
+    afterwards through :data:`_TABLE`."""
 
+    def __init__(self, codec: str) -> None:
+        self.codec = codec
+        table = bytearray(range(256))
+        pending = []
+        for code in range(256):
+            try:
+                char = bytes([code]).decode(codec)
+            except UnicodeDecodeError:
+                continue  # never produced by encoding to this codec
+            folded = _fold_char(char)
+            try:
+                encoded = folded.encode(codec)
+            except UnicodeEncodeError:
+                encoded = b""
+            if len(folded) == 1 and len(encoded) == 1:
+                table[code] = encoded[0]
+            else:
+                pending.append(char)
+        self.table = bytes(table)
+        # what is not pending, for bytes.translate to delete: what is left is pending
+        self.settled = bytes(c for c in range(256) if bytes([c]).decode(codec, "replace") not in pending)
+        self.pending = re.compile("[" + re.escape("".join(pending)) + "]") if pending else None
 
-def _latin1_lower() -> bytes:
-    """For each latin-1 byte: its character lowercased, then an accented vowel made plain (what
-    fold() does with str.lower and str.replace); every latin-1 letter lowercases to one latin-1 letter."""
-    table = bytearray()
-    plain = dict(_VOWELS)
-    for code in range(256):
-        lowered = chr(code).lower()
-        assert len(lowered) == 1 and ord(lowered) < 256
-        table.append(ord(plain.get(lowered, lowered)))
-    return bytes(table)
-
-
-_LATIN1_LOWER = _latin1_lower()
-
-
-def _cp1252_tables() -> tuple[bytes, bytes]:
-    """The same as _LATIN1_LOWER for cp1252 bytes (whose 0x80-0x9F are “ ” — … € ™ Š Œ…), and the
-    bytes of ASCII and kept characters (what _OTHER_NON_ASCII does not find)."""
-    table = bytearray()
-    kept = bytearray()
-    plain = dict(_VOWELS)
-    for code in range(256):
+    def fold(self, text: str) -> str | None:
+        """``text`` folded, or None when it has a character this codec cannot encode."""
         try:
-            char = bytes([code]).decode("cp1252")
-        except UnicodeDecodeError:
-            table.append(code)  # never produced by encoding to cp1252
-            continue
-        lowered = char.lower()
-        lowered = plain.get(lowered, lowered)
-        encoded = lowered.encode("cp1252")
-        assert len(lowered) == 1 and len(encoded) == 1
-        table.append(encoded[0])
-        if _OTHER_NON_ASCII.search(char) is None:
-            kept.append(code)
-    return bytes(table), bytes(kept)
+            narrow = text.encode(self.codec)
+        except UnicodeEncodeError:
+            return None
+        raw = narrow.translate(self.table)
+        folded = raw.decode(self.codec)
+        if self.pending is None or not raw.translate(None, self.settled):
+            return folded
+        return self.pending.sub(_fold_match, folded)
 
 
-_CP1252_LOWER, _CP1252_KEPT = _cp1252_tables()
+_LATIN1 = _ByteFold("latin-1")
+_CP1252 = _ByteFold("cp1252")  # latin-1 plus “ ” — … € ™ Š Œ…, usual in news text
 
 
-def _fold_match(match: re.Match) -> str:
+def _fold_match(match: re.Match[str]) -> str:
     return _TABLE[ord(match.group())]
 
 
 def fold(text: str) -> str:
-    """Return the folded form of ``text`` (casefolded, accents stripped, ñ kept).
+    """Return the folded form of ``text`` (casefolded, accents stripped, ñ kept): :func:`_fold_char`
+    of each character, the one definition of folding.
 
-    Fast path: lower() in C, accented vowels by str.replace, and only the remaining non-ASCII
-    characters (rare in Spanish text) go through the fold table.
+    Fast paths, all derived from it: ASCII is lowercased in C; text that latin-1 or cp1252 can
+    encode (nearly all Spanish news) is folded by one ``bytes.translate``; anything else goes
+    through the per-character table.
     """
     if text.isascii():
-        return text.lower()
-    try:
-        narrow = text.encode("latin-1")
-    except UnicodeEncodeError:
-        pass
-    else:  # latin-1 text: lowercase and plain vowels in one bytes.translate (see _LATIN1_LOWER)
-        raw = narrow.translate(_LATIN1_LOWER)
-        if not raw.translate(None, _ASCII_AND_KEPT):
-            return raw.decode("latin-1")
-        return _OTHER_NON_ASCII.sub(_fold_match, raw.decode("latin-1"))
-    try:  # curly quotes, dashes, ellipsis…: the same with the cp1252 bytes, when it has them all
-        narrow = text.encode("cp1252")
-    except UnicodeEncodeError:
-        pass
-    else:
-        raw = narrow.translate(_CP1252_LOWER)
-        if not raw.translate(None, _CP1252_KEPT):
-            return raw.decode("cp1252")
-        return _OTHER_NON_ASCII.sub(_fold_match, raw.decode("cp1252"))
-    lowered = text.lower()
-    if lowered.isascii():
-        return lowered
-    if len(lowered) != len(text):  # a character whose lowercase is longer (İ): fold char by char
-        return text.translate(_TABLE)
-    for accented, plain in _VOWELS:
-        if accented in lowered:
-            lowered = lowered.replace(accented, plain)
-    raw = lowered.encode("latin-1", "replace")
-    if b"?" not in raw or raw.count(b"?") == lowered.count("?"):  # all latin-1: delete the bytes that stay as they are
-        if not raw.translate(None, _ASCII_AND_KEPT):
-            return lowered
-    elif _OTHER_NON_ASCII.search(lowered) is None:
-        return lowered
-    return _OTHER_NON_ASCII.sub(_fold_match, lowered)
+        return text.lower()  # _fold_char of an ASCII character is its lowercase (checked below)
+    folded = _LATIN1.fold(text)
+    if folded is None:
+        folded = _CP1252.fold(text)
+    if folded is None:
+        folded = text.translate(_TABLE)
+    return folded
+
+
+assert all(_fold_char(chr(code)) == chr(code).lower() for code in range(128))
 
 
 def fold_with_offsets(text: str) -> tuple[str, list[int] | None]:

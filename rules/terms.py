@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
-import ahocorasick
-import Stemmer
+import ahocorasick  # type: ignore[import-not-found]  # pyahocorasick ships no types
+import Stemmer  # type: ignore[import-not-found]  # PyStemmer ships no types
 
 from .normalize import fold
 
@@ -20,9 +21,11 @@ _STEMMER = Stemmer.Stemmer("spanish")
 _WORD_AT = re.compile(r"\w+")
 _GAP = re.compile(r"[ \t\-]+")
 _NON_ALNUM = re.compile(r"[\W_]")      # exactly the characters for which str.isalnum() is False
-_WORD_REST = re.compile(r"[^\W_]*")   # the rest of a word: letters and digits
 _SPACE_TABLE = bytes(c if chr(c).isalnum() else 32 for c in range(256))
 
+
+# A term's place in a folded field: [start, end)
+Span = tuple[int, int]
 
 _BEYOND_LATIN1_ALNUM = re.compile(r"[^\W_\x00-\xff]")  # a letter or digit beyond latin-1
 
@@ -79,7 +82,8 @@ def spaced_out(folded: str, raw: bytes | None = None) -> str:
 
 def stem_word(word: str) -> str:
     """Snowball Spanish stem of a folded word (the stemmer strips the accents itself)."""
-    return _STEMMER.stemWord(word)
+    stem: str = _STEMMER.stemWord(word)
+    return stem
 
 
 @dataclass(frozen=True)
@@ -118,36 +122,25 @@ class TermTable:
         return found
 
     def build(self) -> None:
-        """Build the automaton over keys with word-boundary sentinels (see :meth:`Scanner.scan`)."""
+        """Build the automaton over keys with word-boundary sentinels (see :class:`Scanner`):
+        each key's value is the entries of the terms searched under it ("ee uu" and "ee.uu."
+        share the key " ee uu ")."""
         automaton = ahocorasick.Automaton()
-        by_key: dict[str, dict[str, list[int]]] = {}
+        by_key: dict[str, list[Entry]] = {}
         for term_id, spec in enumerate(self.specs):
-            by_key.setdefault(_automaton_key(spec), {}).setdefault(spec.key, []).append(term_id)
-        for akey, keys in by_key.items():
-            entries = []  # "ee uu" and "ee.uu." share the key " ee uu ": one entry per original key
-            for key, ids in keys.items():
-                trail = 1 if akey.endswith(" ") and key[-1:].isalnum() else 0
-                # A key with spaces or punctuation matched the spaced-out text: confirm it letter for letter.
-                confirm = key if _NON_ALNUM.search(key) else None
-                # The usual cases carry a kind and the bare term id, handled inline by the scan:
-                # one exact term, one wildcard, or one single-word stem (aux: the stem), all
-                # case-insensitive; anything else goes through Scanner._check (kind _GENERAL).
-                spec = self.specs[ids[0]]
-                if len(ids) > 1 or spec.case is not None or (spec.mode == "stem" and len(spec.stems) != 1):
-                    entries.append((trail, len(key), confirm, _GENERAL, -1, tuple(ids)))
-                elif spec.mode == "exact":
-                    entries.append((trail, len(key), confirm, _EXACT, ids[0], None))
-                elif spec.mode == "prefix":
-                    entries.append((trail, len(key), confirm, _PREFIX, ids[0], None))
-                else:
-                    entries.append((trail, len(key), confirm, _STEM, ids[0], spec.key))
-            if len(entries) == 1 and entries[0][2:4] == (None, _EXACT) and entries[0][0] == 1 \
-                    and entries[0][1] <= _LENGTH_MASK:
-                # the commonest case, one exact word: the value is an int, term id and key length
-                automaton.add_word(akey, entries[0][4] << _LENGTH_BITS | entries[0][1])
+            akey = _automaton_key(spec)
+            trail = 1 if akey.endswith(" ") and spec.key[-1:].isalnum() else 0
+            # a key with spaces or punctuation matched the spaced-out text: confirm it letter for letter
+            confirm = spec.key if _NON_ALNUM.search(spec.key) else None
+            kind = _KINDS[spec.mode] if spec.mode != "stem" or len(spec.stems) == 1 else STEMS
+            entry = Entry(trail, len(spec.key), confirm, term_id, kind, spec.stems, spec.case)
+            by_key.setdefault(akey, []).append(entry)
+        for akey, entries in by_key.items():
+            only = entries[0]
+            if len(entries) == 1 and only.kind == EXACT and only.trail and only.confirm is None and only.case is None:
+                automaton.add_word(akey, Word(only.term_id, only.length))  # the commonest case
             else:
-                # the value is the first entry, flat, plus any further entries (rare) as a tuple
-                automaton.add_word(akey, entries[0] + (tuple(entries[1:]) or None,))
+                automaton.add_word(akey, tuple(entries))
         if by_key:
             automaton.make_automaton()
         self.automaton = automaton if by_key else None
@@ -156,9 +149,30 @@ class TermTable:
         self.exact_keys = {term_id: spec.key for term_id, spec in enumerate(self.specs) if spec.mode == "exact"}
 
 
-_EXACT, _PREFIX, _STEM, _GENERAL = range(4)  # how the scan checks an automaton entry
-_LENGTH_BITS = 16  # an int automaton value is term_id << _LENGTH_BITS | key length
-_LENGTH_MASK = (1 << _LENGTH_BITS) - 1
+# How a hit of an entry is checked and where it ends: an exact phrase ends with its key; a
+# wildcard at the end of the word; a stem's word (or words) must have the stem(s).
+EXACT, PREFIX, STEM, STEMS = range(4)
+_KINDS = {"exact": EXACT, "prefix": PREFIX, "stem": STEM}
+
+
+class Word(NamedTuple):
+    """The commonest automaton value: one exact, case-insensitive word (or phrase of words),
+    followed by its boundary space; nothing to check."""
+
+    term_id: int
+    length: int
+
+
+class Entry(NamedTuple):
+    """One term searched under an automaton key."""
+
+    trail: int            # 1 when the key ends with the word-boundary space after the term
+    length: int           # the term's key length in the folded text
+    confirm: str | None   # the key, to compare letter for letter, when it has spaces or punctuation
+    term_id: int
+    kind: int             # EXACT, PREFIX, STEM (one word) or STEMS
+    stems: tuple[str, ...]
+    case: str | None      # the spelling a case-sensitive term must have in the original
 
 
 def _automaton_key(spec: TermSpec) -> str:
@@ -184,103 +198,61 @@ class Scanner:
         self._stem_cache: dict[str, str] = {}
 
     def scan(self, folded: str, original: str, offsets: list[int] | None,
-             raw: bytes | None = None) -> dict[int, list[tuple[int, int]]]:
+             raw: bytes | None = None) -> dict[int, list[Span]]:
         """``raw``: :func:`latin1_bytes` of ``folded``, if the caller has it."""
-        table = self.table
-        if table.automaton is None:
-            table.build()
-        automaton = table.automaton
-        found: dict[int, list[tuple[int, int]]] = {}
+        if self.table.automaton is None:
+            self.table.build()
+        automaton = self.table.automaton
+        found: dict[int, list[Span]] = {}
         if automaton is None or not folded:
             return found
         spaced = spaced_out(folded, raw)
-        stem_cache = self._stem_cache
-        word_at = _WORD_AT.match
-        bits, mask = _LENGTH_BITS, _LENGTH_MASK
-        find = spaced.find
-        plain_words = "_" not in folded
-        for last, value in automaton.iter(spaced):
-            if value.__class__ is int:  # one exact word, followed by its boundary space
-                end = last - 1
-                term_id = value >> bits
-                spans = found.get(term_id)
-                if spans is None:
-                    found[term_id] = [(end - (value & mask), end)]
-                else:
-                    spans.append((end - (value & mask), end))
+        spans_of = found.setdefault
+        for last, value in automaton.iter(spaced):  # last: the spaced index of the key's last character
+            if value.__class__ is Word:  # found is all there is to it: the word ends before its space
+                term_id, length = value
+                spans_of(term_id, []).append((last - 1 - length, last - 1))
                 continue
-            trail, key_len, confirm, kind, term_id, aux, more = value
-            end = last - trail  # folded offset: spaced index minus the leading pad, plus one
-            start = end - key_len
-            if confirm is not None and folded[start:end] != confirm:
-                pass
-            elif kind == _GENERAL:
-                self._check(found, aux, folded, original, offsets, start, end)
-            else:
-                if kind == _EXACT:
-                    hit_end = end
-                elif kind == _PREFIX:  # to the end of the letters and digits: the next space in ``spaced``
-                    hit_end = find(" ", end + 1) - 1
-                else:  # one word: its stem, memoised by word
-                    # the word (\w+) ends where letters and digits do, unless the field has a "_"
-                    hit_end = find(" ", end + 1) - 1 if plain_words else word_at(folded, start).end()
-                    text = folded[start:hit_end]
-                    stem = stem_cache.get(text)
-                    if stem is None:
-                        stem = self._stem(text)
-                    if stem != aux:
-                        hit_end = -1
-                if hit_end >= 0:
-                    spans = found.get(term_id)
-                    if spans is None:
-                        found[term_id] = [(start, hit_end)]
-                    else:
-                        spans.append((start, hit_end))
-            if more is not None:
-                for trail, key_len, confirm, kind, term_id, aux in more:
-                    end = last - trail
-                    start = end - key_len
-                    if confirm is not None and folded[start:end] != confirm:
-                        continue
-                    self._check(found, aux if kind == _GENERAL else (term_id,), folded, original, offsets, start, end)
+            for entry in value:
+                span = self._check(entry, last, folded, spaced, original, offsets)
+                if span is not None:
+                    spans_of(entry.term_id, []).append(span)
         return found
 
-    def _check(self, found: dict, ids: tuple[int, ...], folded: str, original: str, offsets: list[int] | None,
-               start: int, end: int) -> None:
-        """Record the hits at ``[start, end)`` of terms that need more than the automaton's word
-        boundaries: wildcards and stems extended to the end of the word, stems confirmed, exact
-        case checked."""
-        specs = self.table.specs
-        stem_cache = self._stem_cache
-        for term_id in ids:
-            spec = specs[term_id]
-            mode = spec.mode
-            if mode == "exact":
-                hit_end = end
-            elif mode == "prefix":
-                hit_end = _WORD_REST.match(folded, end).end()
-            elif len(spec.stems) == 1:  # one word: its stem, memoised by word
-                word = _WORD_AT.match(folded, start)
-                hit_end = word.end()
-                text = word.group()
-                stem = stem_cache.get(text)
-                if stem is None:
-                    stem = self._stem(text)
-                if stem != spec.key:
-                    continue
-            else:
-                hit_end = self._match_stems(folded, start, spec.stems)
-                if hit_end < 0:
-                    continue
-            if spec.case is not None:
-                o_start, o_end = (start, hit_end) if offsets is None else (offsets[start], offsets[hit_end - 1] + 1)
-                if original[o_start:o_end] != spec.case:
-                    continue
-            spans = found.get(term_id)
-            if spans is None:
-                found[term_id] = [(start, hit_end)]
-            else:
-                spans.append((start, hit_end))
+    def _check(self, entry: Entry, last: int, folded: str, spaced: str, original: str,
+               offsets: list[int] | None) -> Span | None:
+        """The hit of ``entry`` whose key ends at spaced index ``last``, if it is one: the key
+        letter for letter, a wildcard or stem extended to the end of its word (stems confirmed),
+        the exact case of a case-sensitive term."""
+        trail, length, confirm, _, kind, _, case = entry
+        end = last - trail  # folded offset: spaced index minus the leading pad, plus one
+        start = end - length
+        if confirm is not None and folded[start:end] != confirm:
+            return None
+        if kind == PREFIX:  # to the end of the letters and digits: the next space in ``spaced``
+            end = spaced.find(" ", end + 1) - 1
+        elif kind != EXACT:
+            end = self._stem_end(entry, folded, spaced, start, end)
+        if end < 0 or (case is not None and not _same_case(case, original, offsets, start, end)):
+            return None
+        return start, end
+
+    def _stem_end(self, entry: Entry, folded: str, spaced: str, start: int, end: int) -> int:
+        """Where the hit of a stem entry at ``[start, end)`` ends; -1 if the word's stem (or the
+        words' stems) is not the entry's."""
+        if entry.kind == STEMS:
+            return self._match_stems(folded, start, entry.stems)
+        # one word (\w+): it ends where letters and digits do (the next space in ``spaced``),
+        # unless the field has a "_"
+        if "_" in folded:
+            word_end = _WORD_AT.match(folded, start).end()  # type: ignore[union-attr]  # a stem key starts a word
+        else:
+            word_end = spaced.find(" ", end + 1) - 1
+        word = folded[start:word_end]
+        stem = self._stem_cache.get(word)  # memoised by word: a few thousand cover most news
+        if stem is None:
+            stem = self._stem(word)
+        return word_end if stem == entry.stems[0] else -1
 
     def _stem(self, word: str) -> str:
         cached = self._stem_cache.get(word)
@@ -300,7 +272,13 @@ class Scanner:
                     return -1
                 position = gap.end()
             word = _WORD_AT.match(folded, position)
-            if not word or self._stem(word.group()) != wanted:
+            if word is None or self._stem(word.group()) != wanted:
                 return -1
             position = word.end()
         return position
+
+
+def _same_case(spelling: str, original: str, offsets: list[int] | None, start: int, end: int) -> bool:
+    """True when the original text of the folded ``[start, end)`` is ``spelling`` letter for letter."""
+    o_start, o_end = (start, end) if offsets is None else (offsets[start], offsets[end - 1] + 1)
+    return original[o_start:o_end] == spelling

@@ -47,11 +47,16 @@ reach, default 1), ``weights: {title: 3, summary: 2, text: 1}``, ``language: es`
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any, Union
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from .errors import RuleSyntaxError
 from .linear_regex import RegexSyntaxError, compile_linear
+from .nodes import FIELD_NAMES, All, Leaf, Node, Not, TermPattern
+from .nodes import Any as AnyOf
+from .proximity import About, Near
+from .settings import RULE_KEYS, ParseContext, parse_settings
 
 LEAF_KEYS = {"terms", "stems", "entities", "entity_groups", "regex"}
 LEAF_MODIFIERS = {"in", "except", "case", "weight", "name", "min", "role"}
@@ -60,94 +65,10 @@ GROUP_KEYS = {"all", "any", "none", "near", "about"}
 NEAR_KEYS = {"terms", "all", "within", "unit", "name", "role"}
 ABOUT_KEYS = {"sides", "rival", "lead", "name", "role"}
 DEFAULT_LEAD = 2
-RULE_KEYS = {"id", "name", "description", "channel", "mode", "digest", "threshold", "weights", "language"}
 UNITS = {"word": "words", "words": "words", "sentence": "sentences", "sentences": "sentences",
          "paragraph": "paragraphs", "paragraphs": "paragraphs", "lead": "lead"}
-FIELD_NAMES = ("title", "summary", "text")
-DEFAULT_WEIGHTS = {"title": 3.0, "summary": 2.0, "text": 1.0}
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _WORDLIKE = re.compile(r"\w")
-
-
-@dataclass
-class TermPattern:
-    """One term as written by the user, classified: exact phrase, prefix wildcard or stem."""
-
-    text: str
-    mode: str  # "exact" | "prefix" | "stem"
-    case_sensitive: bool = False
-
-
-@dataclass(eq=False)
-class Leaf:
-    path: str
-    label: str
-    patterns: list[TermPattern] = field(default_factory=list)
-    entities: list[str] = field(default_factory=list)
-    entity_groups: list[str] = field(default_factory=list)
-    regexes: list[Any] = field(default_factory=list)  # compiled by RE2 (rules.linear_regex)
-    fields: frozenset[str] | None = None
-    excepts: list[TermPattern] = field(default_factory=list)
-    weight: float = 1.0
-    min: int = 1
-    role: str | None = None  # "decisive" (None: not said, decisive unless a group says otherwise) | "context"
-    # filled by compile: term ids, entity ids, except term ids
-    term_ids: list[int] = field(default_factory=list)
-    entity_ids: frozenset[str] = frozenset()
-    except_ids: list[int] = field(default_factory=list)
-    # filled by compile, for the matcher: fields and entities in a fixed order (catalogue order,
-    # not set order, so hits and explanations do not change with the hash seed), and the leaf's
-    # term ids as a set with each id's first position in ``term_ids``
-    field_order: tuple[str, ...] = FIELD_NAMES
-    entity_order: tuple[str, ...] = ()
-    entity_rank: dict[str, int] = field(default_factory=dict)
-    term_rank: dict[int, int] = field(default_factory=dict)
-    duplicate_terms: bool = False
-    # filled by compile: a number for what the leaf's hits depend on (terms in order, fields,
-    # entities, except phrases, regexes); leaves with the same number find the same places (YAML
-    # anchors reuse a leaf); 0 = not compiled
-    hits_key: int = 0
-
-
-@dataclass(eq=False)
-class Group:
-    path: str
-    label: str
-    op: str  # "all" | "any" | "none"
-    children: list["Node"]
-    min: int = 1
-
-
-@dataclass(eq=False)
-class Near:
-    path: str
-    label: str
-    children: list["Node"]
-    within: int
-    unit: str
-
-
-@dataclass(eq=False)
-class About:
-    """``about``: the sides (children but the last) each weigh, by position, at least as much as
-    the rival (the last child; None when the rule names none)."""
-
-    path: str
-    label: str
-    children: list["Node"]
-    lead: int
-    has_rival: bool = True
-
-    @property
-    def sides(self) -> list["Node"]:
-        return self.children[:-1] if self.has_rival else self.children
-
-    @property
-    def rival(self) -> "Node | None":
-        return self.children[-1] if self.has_rival else None
-
-
-Node = Union[Leaf, Group, Near, About]
 
 
 @dataclass
@@ -159,21 +80,12 @@ class RuleSpec:
     description: str
     channel: str | None
     mode: str
-    digest: dict | None
+    digest: dict[str, str] | None
     threshold: float
     weights: dict[str, float]
     language: str | None
-    condition: Group
+    condition: Node
     file: str
-
-
-class _Ctx:
-    def __init__(self, file: str, rule_id: str | None) -> None:
-        self.file = file
-        self.rule_id = rule_id
-
-    def error(self, key: str | None, message: str) -> RuleSyntaxError:
-        return RuleSyntaxError(self.file, self.rule_id, key, message)
 
 
 def parse_rule(raw: Any, file: str, index: int) -> RuleSpec:
@@ -181,12 +93,18 @@ def parse_rule(raw: Any, file: str, index: int) -> RuleSpec:
     if not isinstance(raw, dict):
         raise RuleSyntaxError(file, None, f"rules[{index}]", "a rule must be a mapping with an 'id'")
     rule_id = raw.get("id")
-    ctx = _Ctx(file, str(rule_id) if rule_id is not None else None)
+    ctx = ParseContext(file, str(rule_id) if rule_id is not None else None)
     if not isinstance(rule_id, str) or not _ID.match(rule_id):
         raise ctx.error("id", "every rule needs an 'id' made of letters, digits, '-', '_' or '.'")
     unknown = set(raw) - RULE_KEYS - LEAF_KEYS - GROUP_KEYS - LEAF_MODIFIERS - {"match"}
     if unknown:
         raise ctx.error(sorted(unknown)[0], f"unknown key (expected one of: {', '.join(sorted(RULE_KEYS | GROUP_KEYS | LEAF_KEYS))})")
+    condition = _rule_condition(_condition_keys(raw, ctx), ctx)
+    return RuleSpec(id=rule_id, **parse_settings(raw, rule_id, ctx), condition=condition, file=file)
+
+
+def _condition_keys(raw: dict[str, Any], ctx: ParseContext) -> dict[str, Any]:
+    """The rule's condition: its condition keys, or its ``match:`` mapping."""
     condition_raw = {k: v for k, v in raw.items() if k in LEAF_KEYS or k in GROUP_KEYS or k in LEAF_MODIFIERS - {"name"}}
     if "match" in raw:
         if condition_raw:
@@ -196,8 +114,13 @@ def parse_rule(raw: Any, file: str, index: int) -> RuleSpec:
         condition_raw = raw["match"]
     if not condition_raw:
         raise ctx.error(None, "the rule has no condition (add terms, all, any, near…)")
-    # Modifiers on the rule itself apply to its term list (in, except, case, weight, min) or,
-    # for `min` without a term list, to its `any` group.
+    return condition_raw
+
+
+def _rule_condition(condition_raw: dict[str, Any], ctx: ParseContext) -> Node:
+    """Every condition key of a rule must hold: an ``all`` of its term list and its groups.
+    Modifiers on the rule itself apply to its term list (in, except, case, weight, min) or, for
+    ``min`` without a term list, to its ``any`` group."""
     modifiers = {k: v for k, v in condition_raw.items() if k in LEAF_MODIFIERS}
     leaf_keys = [k for k in ("terms", "stems", "entities", "entity_groups", "regex") if k in condition_raw]
     if modifiers and not leaf_keys and set(modifiers) != {"min"}:
@@ -206,84 +129,24 @@ def parse_rule(raw: Any, file: str, index: int) -> RuleSpec:
         raise ctx.error("min", "only allowed with 'any' or a term list")
     children = []
     if leaf_keys:
-        leaf_raw = {k: condition_raw[k] for k in leaf_keys}
+        leaf_raw: dict[str, Any] = {k: condition_raw[k] for k in leaf_keys}
         leaf_raw.update(modifiers)
         label_path = leaf_keys[0] if len(leaf_keys) == 1 else "terms"
         children.append(_parse_node(leaf_raw, label_path, ctx))
     for key in [k for k in condition_raw if k in GROUP_KEYS]:  # in the order written: the first to fail is the reason
-        if key in condition_raw:
-            group_raw = {key: condition_raw[key]}
-            if key == "any" and "min" in modifiers and not leaf_keys:
-                group_raw["min"] = modifiers["min"]
-            children.append(_parse_node(group_raw, key, ctx))
+        group_raw = {key: condition_raw[key]}
+        if key == "any" and "min" in modifiers and not leaf_keys:
+            group_raw["min"] = modifiers["min"]
+        children.append(_parse_node(group_raw, key, ctx))
     extra = set(condition_raw) - LEAF_KEYS - GROUP_KEYS - LEAF_MODIFIERS
     if extra:
         raise ctx.error(f"match.{sorted(extra)[0]}", "unknown key")
-    condition = children[0] if len(children) == 1 and isinstance(children[0], Group) and children[0].op == "all" \
-        else Group(path="rule", label="rule", op="all", children=children)
-
-    name = raw.get("name", rule_id)
-    if not isinstance(name, str):
-        raise ctx.error("name", "must be a string")
-    channel = raw.get("channel")
-    if channel is not None and (not isinstance(channel, str) or not channel.strip()):
-        raise ctx.error("channel", "must be a channel name such as '#seguridad'")
-    mode = raw.get("mode", "instant")
-    if mode not in ("instant", "digest"):
-        raise ctx.error("mode", "must be 'instant' or 'digest'")
-    digest = _parse_digest(raw.get("digest"), mode, ctx)
-    threshold = raw.get("threshold", 1.0)
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or threshold < 0:
-        raise ctx.error("threshold", "must be a number ≥ 0")
-    weights = dict(DEFAULT_WEIGHTS)
-    if "weights" in raw:
-        if not isinstance(raw["weights"], dict):
-            raise ctx.error("weights", "must map title/summary/text to numbers")
-        for key, value in raw["weights"].items():
-            if key not in FIELD_NAMES:
-                raise ctx.error(f"weights.{key}", "unknown field (use title, summary or text)")
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ctx.error(f"weights.{key}", "must be a number ≥ 0")
-            weights[key] = float(value)
-    language = raw.get("language")
-    if language is not None and language != "es":
-        raise ctx.error("language", "only 'es' is supported")
-    description = raw.get("description", "")
-    if not isinstance(description, str):
-        raise ctx.error("description", "must be a string")
-    return RuleSpec(rule_id, name, description, channel, mode, digest, float(threshold), weights,
-                    language, condition, file)
+    if len(children) == 1 and isinstance(children[0], All):
+        return children[0]
+    return All(path="rule", label="rule", children=children)
 
 
-def _parse_digest(raw: Any, mode: str, ctx: _Ctx) -> dict | None:
-    if raw is None:
-        return {"every": "daily", "at": "08:00"} if mode == "digest" else None
-    if mode != "digest":
-        raise ctx.error("digest", "only allowed with 'mode: digest'")
-    if not isinstance(raw, dict):
-        raise ctx.error("digest", "must be a mapping such as {every: daily, at: '08:00'}")
-    unknown = set(raw) - {"every", "at", "timezone"}
-    if unknown:
-        raise ctx.error(f"digest.{sorted(unknown)[0]}", "unknown key (expected every, at, timezone)")
-    every = raw.get("every", "daily")
-    if every not in ("hourly", "daily", "weekly"):
-        raise ctx.error("digest.every", "must be 'hourly', 'daily' or 'weekly'")
-    out: dict[str, Any] = {"every": every}
-    if "at" in raw:
-        at = str(raw["at"])
-        if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", at):
-            raise ctx.error("digest.at", "must be a time of day like '08:00'")
-        out["at"] = at if len(at) == 5 else "0" + at
-    elif every != "hourly":
-        out["at"] = "08:00"
-    if "timezone" in raw:
-        if not isinstance(raw["timezone"], str):
-            raise ctx.error("digest.timezone", "must be an IANA name like 'America/Mexico_City'")
-        out["timezone"] = raw["timezone"]
-    return out
-
-
-def _string_list(value: Any, key: str, ctx: _Ctx) -> list[str]:
+def _string_list(value: Any, key: str, ctx: ParseContext) -> list[str]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
@@ -301,7 +164,7 @@ def _string_list(value: Any, key: str, ctx: _Ctx) -> list[str]:
     return out
 
 
-def parse_term(text: str, mode: str, case_sensitive: bool, key: str, ctx: _Ctx) -> TermPattern:
+def parse_term(text: str, mode: str, case_sensitive: bool, key: str, ctx: ParseContext) -> TermPattern:
     """Classify one term; wildcards are only allowed at the end of the last word."""
     if "*" in text:
         if mode == "stem":
@@ -318,7 +181,11 @@ def parse_term(text: str, mode: str, case_sensitive: bool, key: str, ctx: _Ctx) 
     return TermPattern(text, mode, case_sensitive)
 
 
-def _parse_node(raw: Any, path: str, ctx: _Ctx) -> Node:
+N = TypeVar("N", bound=Node)
+_GROUPS: dict[str, type[All | Not]] = {"all": All, "none": Not}
+
+
+def _parse_node(raw: Any, path: str, ctx: ParseContext) -> Node:
     if isinstance(raw, (str, int, float)) and not isinstance(raw, bool):
         return Leaf(path=path, label=str(raw), patterns=[parse_term(str(raw), "exact", False, path, ctx)])
     if isinstance(raw, list):
@@ -341,43 +208,47 @@ def _parse_node(raw: Any, path: str, ctx: _Ctx) -> Node:
     if len(groups) > 1:
         raise ctx.error(f"{path}.{sorted(groups)[1]}", "one group per mapping; nest them in 'all'")
     if groups:
-        op = groups.pop()
-        mods = keys - {op, "name", "min", "role"}
-        if mods:
-            raise ctx.error(f"{path}.{sorted(mods)[0]}", f"not allowed on an '{op}' group")
-        if op == "near":
-            near = _parse_near(raw["near"], f"{path}.near" if path != "near" else "near", label, ctx)
-            return _apply_role(near, raw, path, ctx)
-        if op == "about":
-            about = _parse_about(raw["about"], f"{path}.about" if path != "about" else "about", label, ctx)
-            return _apply_role(about, raw, path, ctx)
-        items = raw[op]
-        key = f"{path}.{op}" if path != op else op
-        if not isinstance(items, list):
-            raise ctx.error(key, "must be a list of conditions")
-        if not items:
-            raise ctx.error(key, "empty group")
-        children = [_parse_node(item, f"{key}[{i}]", ctx) for i, item in enumerate(items)]
-        if op == "any" and "min" not in raw:
-            children = _merge_bare_terms(children, items, key)
-        minimum = raw.get("min", 1)
-        if op != "any" and "min" in raw:
-            raise ctx.error(f"{path}.min", "only allowed on 'any'")
-        if isinstance(minimum, bool) or not isinstance(minimum, int) or not 1 <= minimum <= len(children):
-            raise ctx.error(f"{path}.min", f"must be an integer between 1 and {len(children)}")
-        return _apply_role(Group(path=key, label=label or "", op=op, children=children, min=minimum), raw, path, ctx)
+        return _parse_group(raw, groups.pop(), path, label, ctx)
     if not leaves:
         raise ctx.error(path, "needs terms, stems, entities, entity_groups or regex")
     return _parse_leaf(raw, path, label, ctx)
 
 
-def _role(value: Any, key: str, ctx: _Ctx) -> str:
+def _parse_group(raw: dict[str, Any], op: str, path: str, label: str | None, ctx: ParseContext) -> Node:
+    mods = set(raw) - {op, "name", "min", "role"}
+    if mods:
+        raise ctx.error(f"{path}.{sorted(mods)[0]}", f"not allowed on an '{op}' group")
+    if op == "near":
+        near = _parse_near(raw["near"], f"{path}.near" if path != "near" else "near", label, ctx)
+        return _apply_role(near, raw, path, ctx)
+    if op == "about":
+        about = _parse_about(raw["about"], f"{path}.about" if path != "about" else "about", label, ctx)
+        return _apply_role(about, raw, path, ctx)
+    items = raw[op]
+    key = f"{path}.{op}" if path != op else op
+    if not isinstance(items, list):
+        raise ctx.error(key, "must be a list of conditions")
+    if not items:
+        raise ctx.error(key, "empty group")
+    children = [_parse_node(item, f"{key}[{i}]", ctx) for i, item in enumerate(items)]
+    if op == "any" and "min" not in raw:
+        children = _merge_bare_terms(children, items, key)
+    minimum = raw.get("min", 1)
+    if op != "any" and "min" in raw:
+        raise ctx.error(f"{path}.min", "only allowed on 'any'")
+    if isinstance(minimum, bool) or not isinstance(minimum, int) or not 1 <= minimum <= len(children):
+        raise ctx.error(f"{path}.min", f"must be an integer between 1 and {len(children)}")
+    group: Node = AnyOf(key, label or "", children, minimum) if op == "any" else _GROUPS[op](key, label or "", children)
+    return _apply_role(group, raw, path, ctx)
+
+
+def _role(value: Any, key: str, ctx: ParseContext) -> str:
     if value not in ROLES:
         raise ctx.error(key, f"must be one of: {', '.join(ROLES)}")
-    return value
+    return str(value)
 
 
-def _apply_role(node: Node, raw: dict, path: str, ctx: _Ctx) -> Node:
+def _apply_role(node: N, raw: dict[str, Any], path: str, ctx: ParseContext) -> N:
     """``role:`` on a group: every leaf inside that did not say its own role inherits it."""
     if "role" in raw:
         role = _role(raw["role"], f"{path}.role" if path != "role" else "role", ctx)
@@ -392,9 +263,10 @@ def _apply_role(node: Node, raw: dict, path: str, ctx: _Ctx) -> Node:
     return node
 
 
-def _merge_bare_terms(children: list[Node], items: list, key: str) -> list[Node]:
+def _merge_bare_terms(children: list[Node], items: list[Any], key: str) -> list[Node]:
     """Fold the bare strings of an ``any`` into one term leaf: same meaning, one lookup instead of many."""
-    bare = [c for c, item in zip(children, items) if isinstance(item, (str, int, float)) and not isinstance(item, bool)]
+    bare = [c for c, item in zip(children, items)
+            if isinstance(c, Leaf) and isinstance(item, (str, int, float)) and not isinstance(item, bool)]
     if len(bare) < 2:
         return children
     merged = Leaf(path=key, label=", ".join(b.label for b in bare[:3]) + ("…" if len(bare) > 3 else ""),
@@ -403,29 +275,12 @@ def _merge_bare_terms(children: list[Node], items: list, key: str) -> list[Node]
     return [merged] + rest
 
 
-def _parse_leaf(raw: dict, path: str, label: str | None, ctx: _Ctx) -> Leaf:
+def _parse_leaf(raw: dict[str, Any], path: str, label: str | None, ctx: ParseContext) -> Leaf:
     def k(name: str) -> str:
         return f"{path}.{name}" if path != name else name
 
-    case = raw.get("case", "insensitive")
-    if case not in ("sensitive", "insensitive"):
-        raise ctx.error(k("case"), "must be 'sensitive' or 'insensitive'")
-    sensitive = case == "sensitive"
     leaf = Leaf(path=path, label=label or "")
-    for term in _string_list(raw["terms"], k("terms"), ctx) if "terms" in raw else []:
-        leaf.patterns.append(parse_term(term, "exact", sensitive, k("terms"), ctx))
-    for term in _string_list(raw["stems"], k("stems"), ctx) if "stems" in raw else []:
-        leaf.patterns.append(parse_term(term, "stem", False, k("stems"), ctx))
-    if "entities" in raw:
-        leaf.entities = _string_list(raw["entities"], k("entities"), ctx)
-    if "entity_groups" in raw:
-        leaf.entity_groups = _string_list(raw["entity_groups"], k("entity_groups"), ctx)
-    if "regex" in raw:
-        for source in _string_list(raw["regex"], k("regex"), ctx):
-            try:
-                leaf.regexes.append(compile_linear(source))
-            except RegexSyntaxError as exc:
-                raise ctx.error(k("regex"), f"bad regular expression {source!r}: {exc}") from None
+    _parse_leaf_terms(raw, leaf, k, ctx)
     if "in" in raw:
         fields = _string_list(raw["in"], k("in"), ctx)
         for name in fields:
@@ -445,12 +300,32 @@ def _parse_leaf(raw: dict, path: str, label: str | None, ctx: _Ctx) -> Leaf:
     if "role" in raw:
         leaf.role = _role(raw["role"], k("role"), ctx)
     if not leaf.label:
-        shown = [p.text + ("*" if p.mode == "prefix" else "") for p in leaf.patterns] + leaf.entities + leaf.entity_groups
-        leaf.label = ", ".join(shown[:3]) + ("…" if len(shown) > 3 else "") if shown else "regex"
+        leaf.label = leaf.auto_label()
     return leaf
 
 
-def _parse_near(raw: Any, path: str, label: str | None, ctx: _Ctx) -> Near:
+def _parse_leaf_terms(raw: dict[str, Any], leaf: Leaf, k: Callable[[str], str], ctx: ParseContext) -> None:
+    """What the leaf looks for: terms (in their case, if ``case: sensitive``), stems, entities,
+    entity groups and regexes."""
+    case = raw.get("case", "insensitive")
+    if case not in ("sensitive", "insensitive"):
+        raise ctx.error(k("case"), "must be 'sensitive' or 'insensitive'")
+    for term in _string_list(raw["terms"], k("terms"), ctx) if "terms" in raw else []:
+        leaf.patterns.append(parse_term(term, "exact", case == "sensitive", k("terms"), ctx))
+    for term in _string_list(raw["stems"], k("stems"), ctx) if "stems" in raw else []:
+        leaf.patterns.append(parse_term(term, "stem", False, k("stems"), ctx))
+    if "entities" in raw:
+        leaf.entities = _string_list(raw["entities"], k("entities"), ctx)
+    if "entity_groups" in raw:
+        leaf.entity_groups = _string_list(raw["entity_groups"], k("entity_groups"), ctx)
+    for source in _string_list(raw["regex"], k("regex"), ctx) if "regex" in raw else []:
+        try:
+            leaf.regexes.append(compile_linear(source))
+        except RegexSyntaxError as exc:
+            raise ctx.error(k("regex"), f"bad regular expression {source!r}: {exc}") from None
+
+
+def _parse_near(raw: Any, path: str, label: str | None, ctx: ParseContext) -> Near:
     if not isinstance(raw, dict):
         raise ctx.error(path, "must be a mapping with terms, within and unit")
     unknown = set(raw) - NEAR_KEYS
@@ -476,7 +351,7 @@ def _parse_near(raw: Any, path: str, label: str | None, ctx: _Ctx) -> Near:
     return _apply_role(near, raw, path, ctx)
 
 
-def _parse_about(raw: Any, path: str, label: str | None, ctx: _Ctx) -> About:
+def _parse_about(raw: Any, path: str, label: str | None, ctx: ParseContext) -> About:
     if not isinstance(raw, dict):
         raise ctx.error(path, "must be a mapping with sides (and rival, lead)")
     unknown = set(raw) - ABOUT_KEYS
