@@ -11,7 +11,7 @@ writes them by hand, so a new test lands in the right tier by itself):
 - ``e2e``: it uses the ``news_site`` or ``other_news_site`` fixture, or its module imports
   ``subprocess``, ``multiprocessing`` or ``concurrent.futures.ProcessPoolExecutor`` (it starts
   other processes: `vigia` itself, a crawl, extraction workers) or a loopback server
-  (``tests.support.news_site``, ``vigia.slack_standin``).  Decided per module for imports: a
+  (``tests.support.news_site``, ``tests.support.slack_standin``, ``vigia.demo``'s).  Decided per module for imports: a
   module that needs them for one test is slow to import and set up for all of them.
 - ``unit``: none of the above: in-process, no server, no database but SQLite.
 
@@ -111,7 +111,7 @@ def other_news_site(_other_news_site_server: NewsSite) -> Iterator[NewsSite]:
 
 # What makes a test module start other processes or loopback servers (see the docstring).
 _PROCESS_STARTERS = (subprocess, multiprocessing, concurrent.futures.ProcessPoolExecutor)
-_SERVER_MODULES = ("tests.support.news_site", "vigia.slack_standin")
+_SERVER_MODULES = ("tests.support.news_site", "tests.support.slack_standin", "vigia.demo.loopback", "vigia.demo.site")
 _SITE_FIXTURES = {"news_site", "other_news_site"}
 
 
