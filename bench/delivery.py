@@ -32,7 +32,7 @@ from storage.db import open_database  # noqa: E402
 from storage.models import utcnow  # noqa: E402
 from storage.queries import store_article  # noqa: E402
 from storage.records import ArticleRecord, MatchRecord  # noqa: E402
-from vigia.slack_standin import SlackStandIn  # noqa: E402
+from tests.support.slack_standin import SlackStandIn  # noqa: E402
 
 CHANNEL = "#monitoreo"
 DISPATCH = """

@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 from rules import Document, load_rules  # noqa: E402
 from tests.support.labelled import LabelledArticle, article_page, feed, load_labelled, stories  # noqa: E402
 from tests.support.news_site import NewsSite  # noqa: E402
-from vigia.slack_standin import SlackStandIn  # noqa: E402
+from tests.support.slack_standin import SlackStandIn  # noqa: E402
 
 
 def matching_stories() -> list[LabelledArticle]:

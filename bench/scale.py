@@ -38,7 +38,7 @@ sys.path.insert(0, str(REPO))
 
 from tests.support.labelled import LabelledArticle, article_page, feed  # noqa: E402
 from vigia.daemon import procfs  # noqa: E402
-from vigia.slack_standin import SlackStandIn  # noqa: E402
+from tests.support.slack_standin import SlackStandIn  # noqa: E402
 
 PORT = 18080  # --port changes it
 REDIS_URL = "redis://127.0.0.1:6379/0"

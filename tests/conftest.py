@@ -8,10 +8,10 @@ writes them by hand, so a new test lands in the right tier by itself):
   (``db_url[postgres]``, ``backend=postgres``).
 - ``redis``: its module imports the ``redis`` client (it talks to the Redis on 6379).
 - ``daemon``: its module is ``tests/test_daemon_*.py``.
-- ``e2e``: it uses the ``news_site`` or ``other_news_site`` fixture, or its module imports
+- ``e2e``: it uses the ``news_site``, ``other_news_site`` or ``corpus_pages`` fixture, or its module imports
   ``subprocess``, ``multiprocessing`` or ``concurrent.futures.ProcessPoolExecutor`` (it starts
   other processes: `vigia` itself, a crawl, extraction workers) or a loopback server
-  (``tests.support.news_site``, ``vigia.slack_standin``).  Decided per module for imports: a
+  (``tests.support.news_site``, ``tests.support.slack_standin``, ``vigia.demo``'s).  Decided per module for imports: a
   module that needs them for one test is slow to import and set up for all of them.
 - ``unit``: none of the above: in-process, no server, no database but SQLite.
 
@@ -32,6 +32,7 @@ from types import ModuleType
 import psycopg
 import pytest
 
+from tests.support.corpus import CorpusPage, extract_once
 from tests.support.news_site import NewsSite
 
 REPO = Path(__file__).resolve().parents[1]
@@ -109,10 +110,19 @@ def other_news_site(_other_news_site_server: NewsSite) -> Iterator[NewsSite]:
     yield from _fresh(_other_news_site_server)
 
 
+@pytest.fixture(scope="session")
+def corpus_pages(tmp_path_factory: pytest.TempPathFactory) -> tuple[CorpusPage, ...]:
+    """The shared corpus's 225 article pages, extracted once per test run (tests.support.corpus)."""
+    base = tmp_path_factory.getbasetemp()
+    # Under xdist each worker's folder is inside the run's: the parent is shared by this run's workers only.
+    run_folder = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return extract_once(run_folder / "corpus-pages.pickle")
+
+
 # What makes a test module start other processes or loopback servers (see the docstring).
 _PROCESS_STARTERS = (subprocess, multiprocessing, concurrent.futures.ProcessPoolExecutor)
-_SERVER_MODULES = ("tests.support.news_site", "vigia.slack_standin")
-_SITE_FIXTURES = {"news_site", "other_news_site"}
+_SERVER_MODULES = ("tests.support.news_site", "tests.support.slack_standin", "vigia.demo.loopback", "vigia.demo.site")
+_SITE_FIXTURES = {"news_site", "other_news_site", "corpus_pages"}
 
 
 def _starts_processes_or_servers(module: ModuleType) -> bool:

@@ -18,7 +18,7 @@ import yaml
 
 from tests.support.labelled import LabelledArticle, article_page, feed, load_labelled
 from tests.support.news_site import NewsSite
-from vigia.slack_standin import SlackStandIn
+from tests.support.slack_standin import SlackStandIn
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "xoxb-4242-cli-secret-token-value"

@@ -10,7 +10,7 @@ from storage.db import open_database
 from storage.queries import store_article
 from storage.records import ArticleRecord, MatchRecord
 from vigia.commands.alerts import alerts_command
-from vigia.slack_standin import SlackStandIn
+from tests.support.slack_standin import SlackStandIn
 
 T0 = datetime(2026, 3, 2, 15, 7, tzinfo=UTC)
 

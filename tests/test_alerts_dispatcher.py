@@ -1,7 +1,7 @@
 """alerts.dispatcher against the loopback Slack stand-in, on SQLite and PostgreSQL.
 
 Articles go in through storage.queries.store_article (the real outbox writer); Slack is
-vigia.slack_standin.SlackStandIn, misbehaving on cue.
+tests.support.slack_standin.SlackStandIn, misbehaving on cue.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from storage.db import open_database
 from storage.models import Alert, SlackChannel
 from storage.queries import store_article
 from storage.records import ArticleRecord, MatchRecord
-from vigia.slack_standin import SlackStandIn
+from tests.support.slack_standin import SlackStandIn
 
 T0 = datetime(2026, 3, 2, 15, 7, tzinfo=UTC)
 CHANNEL = "#monitoreo-seguridad"

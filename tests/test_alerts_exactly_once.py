@@ -28,7 +28,7 @@ from storage.models import utcnow
 from tests.support.waiting import eventually
 from tests.test_alerts_dispatcher import CHANNEL, T0, add, alerts, settings
 from vigia.commands.alerts import alerts_command
-from vigia.slack_standin import SlackStandIn
+from tests.support.slack_standin import SlackStandIn
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "secret-token-not-shaped-like-slack-0123"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_cli import run_cli
-from vigia.slack_standin import SlackStandIn
+from tests.support.slack_standin import SlackStandIn
 
 TOKEN = "xoxb-standin-good-token"
 

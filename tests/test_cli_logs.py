@@ -17,7 +17,7 @@ from tests.support.labelled import article_page, feed
 from tests.support.news_site import NewsSite, dead_url
 from tests.test_cli import REPO
 from tests.test_cli_dry_run import relevant_article, vigia
-from vigia.slack_standin import SlackStandIn
+from tests.support.slack_standin import SlackStandIn
 
 ENV = {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"}
 

@@ -8,11 +8,11 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from tests.support.labelled import article_page, feed
 from tests.support.news_site import NewsSite
+from tests.support.waiting import eventually
 from tests.test_cli import REPO, run_cli
 from tests.test_cli_dry_run import relevant_article
 
@@ -48,10 +48,8 @@ daemon:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=ENV,
         )
         try:
-            deadline = time.monotonic() + 90
-            while time.monotonic() < deadline and not site.fetched("/rss.xml") and process.poll() is None:
-                time.sleep(0.2)
-            time.sleep(3)  # the crawl's bookkeeping after the fetch
+            # Until the poll is recorded (the source is ok, its new pace in use): no fixed wait.
+            eventually(lambda: process.poll() is not None or _polled(config), 90, "the first poll of Diario Uno recorded")
         finally:
             process.send_signal(signal.SIGTERM)
             _, stderr = process.communicate(timeout=30)
@@ -67,3 +65,8 @@ daemon:
     assert code == 0
     row = re.search(r"Diario Uno\s+rss\s+ok\s+15s\s+1m\s+(\d{4}-\d\d-\d\d \d\d:\d\d UTC)", out)
     assert row, out
+
+
+def _polled(config: Path) -> bool:
+    code, out, _ = run_cli("sources", "--config", str(config))
+    return code == 0 and re.search(r"Diario Uno\s+rss\s+ok\s+15s\s+1m\s", out) is not None

@@ -19,7 +19,7 @@ from storage.db import open_database
 from storage.models import Alert, Article
 from tests.support.labelled import FORMATS, article_page, feed, load_labelled, outlets, stories
 from tests.support.news_site import NewsSite
-from vigia.slack_standin import SlackStandIn
+from tests.support.slack_standin import SlackStandIn
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus" / "articles"

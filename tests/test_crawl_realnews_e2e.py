@@ -17,7 +17,7 @@ import yaml
 
 from tests.support.labelled import FORMATS, LabelledArticle, article_page, feed, outlets, slugify
 from tests.support.news_site import NewsSite
-from vigia.slack_standin import SlackStandIn
+from tests.support.slack_standin import SlackStandIn
 
 REPO = Path(__file__).resolve().parents[1]
 HELDOUT = REPO / "tests" / "fixtures" / "rules" / "realnews-heldout.jsonl"

@@ -1,38 +1,21 @@
 """Extraction and the language filter on real pages: chrome stays out of the text, and
 only Spanish pages pass (the corpus has 82 Spanish pages and 143 in 28 other languages)."""
 
-import json
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
-from w3lib.encoding import html_to_unicode
 
 from crawler.extraction import Extracted, declared_language, extract_article
 from rules.spanish import detect_language
 from rules import Document, load_rules
+from tests.support.corpus import CorpusPage
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-CORPUS = SHARED / "corpus"
 FIXTURES = Path(__file__).parent / "fixtures" / "crawler"
 
 
-def corpus_articles() -> list[dict]:
-    manifest = json.loads((CORPUS / "manifest.json").read_text())
-    return [record for record in manifest if record["kind"] == "article_html"]
-
-
-def _extract(record: dict) -> tuple[dict, Extracted]:
-    path = CORPUS / record["file"]
-    sidecar = json.loads(path.with_suffix(".json").read_text())
-    _, html = html_to_unicode(None, path.read_bytes())  # as Scrapy decodes a page without a charset header
-    return sidecar, extract_article(html, sidecar.get("url") or "https://example.com/")
-
-
 @pytest.fixture(scope="module")
-def extracted() -> list[tuple[dict, Extracted]]:
-    with ProcessPoolExecutor(2) as pool:
-        return list(pool.map(_extract, corpus_articles(), chunksize=8))
+def extracted(corpus_pages: tuple[CorpusPage, ...]) -> list[tuple[dict, Extracted]]:
+    return [(page.sidecar, page.page) for page in corpus_pages]
 
 
 def test_only_spanish_corpus_pages_pass_the_language_filter(extracted: list[tuple[dict, Extracted]]) -> None:

@@ -17,7 +17,7 @@ import pytest
 from tests.support.labelled import feed
 from tests.support.news_site import NewsSite
 from tests.test_daemon_run import Daemon, eventually
-from vigia.slack_standin import SlackStandIn
+from tests.support.slack_standin import SlackStandIn
 
 TOKEN = "xoxb-2024-daemon-test-token-do-not-log"
 

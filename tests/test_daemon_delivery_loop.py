@@ -20,7 +20,7 @@ from storage.db import open_database
 from tests.test_alerts_dispatcher import T0, add, alerts, settings
 from vigia.daemon.delivery_loop import DeliveryLoop
 from vigia.daemon.metrics import DaemonMetrics
-from vigia.slack_standin import SlackStandIn
+from tests.support.slack_standin import SlackStandIn
 
 
 @pytest.fixture

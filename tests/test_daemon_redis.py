@@ -27,7 +27,7 @@ from tests.support.news_site import NewsSite
 from tests.test_daemon_run import ARTICLES, REPO, TOKEN, Daemon, eventually, titles_in
 from vigia.config import load_config
 from vigia.crawl_spec import redis_prefix
-from vigia.slack_standin import SlackStandIn
+from tests.support.slack_standin import SlackStandIn
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 FEEDS = 8

@@ -26,20 +26,18 @@ import json
 import random
 import re
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
-from w3lib.encoding import html_to_unicode
 
-from crawler.extraction import extract_article
 from rules import Document, RuleEvaluation, RuleMatch, RuleSet, load_rules
 from rules.explain import breakdown, points, total
 from rules.nodes import All, Any, Leaf, Node, Not
 from rules.normalize import _fold_char, fold, fold_with_offsets
 from rules.proximity import Near
+from tests.support.corpus import CorpusPage
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -62,29 +60,25 @@ def _labelled(path: Path) -> list[tuple[str, Document]]:
     return docs
 
 
-def _extracted(file: str) -> tuple[str, Document]:
-    """One corpus page as the crawl sees it: Scrapy's decoding without a charset header,
-    trafilatura with the crawl's options, and the item's fields (crawler.pipelines.extract:
-    no listing here, so the page's own title and description)."""
-    path = CORPUS / file
-    sidecar = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-    _, html = html_to_unicode(None, path.read_bytes())
-    page = extract_article(html, sidecar.get("url") or "https://example.com/")
-    return file, Document(title=page.title or "", text="\n\n".join(page.paragraphs), summary=page.description or "")
+def _extracted(corpus: CorpusPage) -> tuple[str, Document]:
+    """One corpus page as the crawl sees it (tests.support.corpus: Scrapy's decoding without a
+    charset header, trafilatura with the crawl's options), with the item's fields
+    (crawler.pipelines.extract: no listing here, so the page's own title and description)."""
+    page = corpus.page
+    return corpus.file, Document(title=page.title or "", text="\n\n".join(page.paragraphs), summary=page.description or "")
 
 
-@pytest.fixture(scope="module")
-def texts() -> list[tuple[str, Document]]:
+# Session, not module, scope: under xdist a worker leaves a module and comes back to it, and a
+# module fixture would be built again each time (these take most of a minute).
+@pytest.fixture(scope="session")
+def texts(corpus_pages: tuple[CorpusPage, ...]) -> list[tuple[str, Document]]:
     if not (SHARED / "labelled" / "dev.jsonl").is_file() or not (CORPUS / "manifest.json").is_file():
         pytest.fail(f"the shared data folder is missing: expected it at {SHARED}")
     docs = _labelled(SHARED / "labelled" / "dev.jsonl")
     for path in sorted(FIXTURES.glob("*.jsonl")):
         docs += _labelled(path)
-    manifest = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))
-    pages = [record["file"] for record in manifest if record["kind"] == "article_html"]
-    with ProcessPoolExecutor(2) as pool:
-        docs += list(pool.map(_extracted, pages))
-    assert len(pages) == 225 and sum(1 for _, d in docs if d.text) > 300
+    docs += [_extracted(page) for page in corpus_pages]
+    assert len(corpus_pages) == 225 and sum(1 for _, d in docs if d.text) > 300
     return docs
 
 
@@ -153,7 +147,7 @@ def generated_rules(docs: list[Document], count: int, seed: int = 11) -> list[di
     return rules
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def ruleset(texts: list[tuple[str, Document]]) -> RuleSet:
     docs = [doc for _, doc in texts]
     return load_rules([{"builtin": "mx-us-security"}] + generated_rules(docs, GENERATED_RULES), REPO, "<differential>")
@@ -167,7 +161,7 @@ class Run:
     evaluations: list[RuleEvaluation]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def runs(texts: list[tuple[str, Document]], ruleset: RuleSet) -> list[Run]:
     return [Run(name, doc, ruleset.match(doc), ruleset.evaluate(doc)) for name, doc in texts]
 

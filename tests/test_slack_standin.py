@@ -1,4 +1,4 @@
-"""vigia.slack_standin: what the tests and `vigia demo` rely on, through the real slack_sdk."""
+"""tests.support.slack_standin: what the tests rely on, through the real slack_sdk; and vigia.slack_text."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from vigia.slack_standin import SlackStandIn, render_message
+from tests.support.slack_standin import SlackStandIn
+from vigia.slack_text import render_message
 
 
 def test_posts_threads_updates_and_records() -> None:

@@ -3,8 +3,8 @@
 ``vigia crawl --dry-run`` and ``vigia run --dry-run`` hand the dispatcher this sender
 instead of a WebClient, so everything else (the outbox, threads for syndicated copies,
 the "También en" edits, digests) goes exactly as in a real run and a user can watch real
-outlets before creating a Slack app. The rendering is the Slack stand-in's (what
-``vigia demo`` prints). The outbox records the printed alerts as delivered, so a
+outlets before creating a Slack app. The rendering is vigia.slack_text's (what ``vigia
+demo`` prints). The outbox records the printed alerts as delivered, so a
 daemon does not print them again on its next round.
 """
 
@@ -15,7 +15,7 @@ import time
 from typing import Any, TextIO
 
 from alerts.client import Posted
-from vigia.slack_standin import render_message
+from vigia.slack_text import render_message
 
 
 class PrintingSender:

@@ -1,7 +1,7 @@
 """Outlets built from the labelled articles in ../shared/labelled/dev.jsonl.
 
 Each labelled row becomes an article page and an entry in its outlet's listing, rendered by
-vigia.sample_pages as the demo's are. Outlets alternate between RSS 2.0, Atom and news
+vigia.demo.pages as the demo's are. Outlets alternate between RSS 2.0, Atom and news
 sitemaps so every listing format is exercised.
 """
 
@@ -11,10 +11,10 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from vigia.sample_pages import LISTING_KINDS, article_html, listing
+from vigia.demo.pages import LISTING_KINDS, article_html, listing
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 FORMATS = LISTING_KINDS
@@ -42,7 +42,7 @@ def slugify(text: str) -> str:
 
 def load_labelled(now: datetime | None = None) -> list[LabelledArticle]:
     """The labelled rows, re-dated to the last hours so none is too old to alert."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     rows = [json.loads(line) for line in (SHARED / "labelled" / "dev.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     articles = []
     for index, row in enumerate(rows):

@@ -23,8 +23,9 @@ feed should be), ``add_drop`` (closes the connection without answering). ``dead_
 gives a URL where nothing listens (connection refused); ``DNS_FAILURE_URL`` a host that
 cannot resolve.
 
-The server is stdlib ``http.server`` in a daemon thread on 127.0.0.1, port 0, one
-thread per request, so slow routes do not hold up the others.
+The server is :class:`vigia.demo.loopback.LoopbackServer` (stdlib ``http.server`` in a
+daemon thread on 127.0.0.1, port 0, one thread per request, so slow routes do not hold up
+the others), the one the demo's sample outlets use.
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
+
+from vigia.demo.loopback import LoopbackServer
 
 DNS_FAILURE_URL = "http://no-such-host.invalid/feed.xml"
 
@@ -72,58 +75,14 @@ class Route:
     conditional: bool = True
 
 
-class NewsSite:
+class NewsSite(LoopbackServer):
+    thread_name = "news-site"
+
     def __init__(self, host: str = "127.0.0.1") -> None:
-        self.host = host
+        super().__init__(host)
         self.routes: dict[str, Route] = {}
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # Lifecycle ----------------------------------------------------------------
-
-    def start(self) -> NewsSite:
-        site = self
-
-        class RequestHandler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                site._serve(self)
-
-            def do_HEAD(self) -> None:
-                site._serve(self, head=True)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer((self.host, 0), RequestHandler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="news-site", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> NewsSite:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None, "start() the site first"
-        return self._server.server_address[1]
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     def url(self, path: str) -> str:
         return self.base_url + (path if path.startswith("/") else "/" + path)
@@ -225,7 +184,7 @@ class NewsSite:
 
     # Serving ------------------------------------------------------------------
 
-    def _serve(self, http: BaseHTTPRequestHandler, head: bool = False) -> None:
+    def serve(self, http: BaseHTTPRequestHandler) -> None:
         request = RecordedRequest(http.command, http.path, {k.lower(): v for k, v in http.headers.items()})
         with self._lock:
             self.requests.append(request)
@@ -248,17 +207,7 @@ class NewsSite:
             except OSError:
                 pass
             return
-        try:
-            http.send_response(reply.status)
-            for name, value in reply.headers.items():
-                http.send_header(name, value)
-            if "Content-Length" not in reply.headers:
-                http.send_header("Content-Length", str(0 if reply.status == 304 else len(reply.body)))
-            http.end_headers()
-            if not head and reply.status != 304:
-                http.wfile.write(reply.body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (size limit, timeout): that is the point of the route
+        self.send(http, reply.status, reply.body, reply.headers, head=http.command == "HEAD")
 
 
 def _not_modified(request: RecordedRequest, reply: Reply) -> bool:

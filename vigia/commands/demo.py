@@ -1,8 +1,9 @@
 """``vigia demo``: the whole pipeline offline, in one command, for a first look.
 
-Sample outlets and a Slack stand-in run on loopback; a real config file is written to a
-temporary folder and goes through the same loading, crawling and delivery code as
-``vigia crawl``, into a temporary SQLite database.
+Sample outlets run on loopback; a real config file is written to a temporary folder and
+goes through the same loading, crawling and delivery code as ``vigia crawl``, into a
+temporary SQLite database. The alerts go through the real dispatcher into a channel kept
+in memory (vigia.demo.channel) instead of Slack, and are printed at the end.
 """
 
 from __future__ import annotations
@@ -19,24 +20,21 @@ from vigia.commands.crawl import ProgressLine, print_summary
 from vigia.config import Config, load_config
 from vigia.from_config import crawl_once, deliver
 from vigia.database import open_config_database
-from vigia.demo import DemoSite
+from vigia.demo.channel import DemoChannel
+from vigia.demo.site import DemoSite
 from vigia.errors import ExitStatus
-from vigia.slack_standin import SlackStandIn, render_message
 
-DEMO_TOKEN = "xoxb-demo-token"
+DEMO_CHANNEL = "#monitoreo-seguridad"
 
 
 def demo_command(out: TextIO, err: TextIO, *, quiet: bool = False) -> int:
-    # The stand-in prints nothing as it goes: a syndicated copy arrives after other stories,
-    # and printed live its reply would land under the wrong message. Messages are printed
-    # at the end instead, each thread under its parent.
-    with tempfile.TemporaryDirectory(prefix="vigia-demo-") as folder, DemoSite() as site, SlackStandIn(
-        token=DEMO_TOKEN
-    ) as slack:
+    with tempfile.TemporaryDirectory(prefix="vigia-demo-") as folder, DemoSite() as site:
         config_path = Path(folder) / "vigia.yaml"
-        config_path.write_text(yaml.safe_dump(demo_config(site, slack.url, Path(folder)), allow_unicode=True, sort_keys=False))
-        config = load_config(config_path, environ={})
-        print(f"Vigía demo: {len(site.sources())} sample outlets at {site.base}, Slack stand-in at {slack.url}", file=out)
+        config_path.write_text(yaml.safe_dump(demo_config(site, Path(folder)), allow_unicode=True, sort_keys=False))
+        config = load_config(config_path, environ={}, require_slack=False)
+        channel = DemoChannel()
+        print(f"Vigía demo: {len(site.sources())} sample outlets at {site.base_url}, "
+              f"Slack messages printed here (nothing is posted)", file=out)
         for source in config.sources:
             print(f"  {source.name} ({source.type}): {source.url}", file=out)
         print("Crawling with the built-in watchlist mx-us-security…\n", file=out)
@@ -45,37 +43,29 @@ def demo_command(out: TextIO, err: TextIO, *, quiet: bool = False) -> int:
         progress = ProgressLine(err)
         report = crawl_once(config, on_progress=progress)
         progress.finish()
-        delivery = deliver(config)
+        delivery = deliver(config, channel)
         if not quiet:
-            print_channel(slack, out)
+            channel.print(out)
         print_verdicts(article_verdicts(config), out)
-        print("", file=out)
+        print(file=out)
         print_summary(report, delivery, out)
         print(
-            f"\n{len(slack.messages)} message(s) posted, {len(slack.all_messages) - len(slack.messages)} thread "
+            f"\n{len(channel.messages)} message(s) posted, {channel.replies} thread "
             f"repl(ies). Next: copy vigia.example.yaml to vigia.yaml, add your outlets and run `vigia crawl`.",
             file=out,
         )
     return ExitStatus.SUCCESS
 
 
-def demo_config(site: DemoSite, slack_url: str, folder: Path) -> dict:
+def demo_config(site: DemoSite, folder: Path) -> dict:
     return {
         "database": {"url": f"sqlite:///{folder / 'demo.db'}"},
-        "slack": {"token": DEMO_TOKEN, "channel": "#monitoreo-seguridad", "base_url": slack_url},
+        "slack": {"channel": DEMO_CHANNEL},  # no token: the demo's channel is a DemoChannel
         "alerts": {"max_age": "3d"},
         "sources": site.sources(),
         "rules": [{"builtin": "mx-us-security"}],
         "crawler": {"autothrottle": False},
     }
-
-
-def print_channel(slack: SlackStandIn, out: TextIO) -> None:
-    """Every top-level message as it finally looks (after edits), its thread replies under it."""
-    for message in slack.messages:
-        print(render_message(message), file=out)
-        for reply in slack.replies(message["ts"]):
-            print(render_message(reply), file=out)
 
 
 def article_verdicts(config: Config) -> list[tuple[str, str, str]]:

@@ -1,6 +1,6 @@
-"""A loopback stand-in for the Slack Web API and incoming webhooks.
+"""A loopback stand-in for the Slack Web API and incoming webhooks, for tests and benches.
 
-Tests and ``vigia demo`` point ``slack_sdk.WebClient(base_url=standin.url)`` (or a
+Tests point ``slack_sdk.WebClient(base_url=standin.url)`` (or a
 ``WebhookClient`` at ``standin.webhook_url``) at it. It records every call, keeps the
 messages as Slack would (top-level posts, thread replies, edits), and can misbehave on
 demand the ways the real service does: 429 with Retry-After (on cue, or by enforcing a
@@ -14,6 +14,8 @@ with ``include_all_metadata``). With a ``printer`` it renders each message as pl
 thread replies indented.
 
 Only the standard library is used, so nothing here needs a network or a Slack workspace.
+The server is :class:`vigia.demo.loopback.LoopbackServer`, the one the demo and the tests'
+news site use.
 """
 
 from __future__ import annotations
@@ -26,9 +28,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
+
+from vigia.demo.loopback import LoopbackServer
+from vigia.slack_text import render_message
 
 Printer = Callable[[str], None]
 
@@ -89,12 +94,15 @@ class _State:
     rate_limited: int = 0  # 429s answered by the enforced rate
 
 
-class SlackStandIn:
+class SlackStandIn(LoopbackServer):
     """A threaded HTTP server on 127.0.0.1 that speaks enough of Slack for Vigía.
 
     ``token``: when given, any other bearer token is ``invalid_auth``; when None any
     token is accepted but a missing one is ``not_authed``.
     """
+
+    methods = ("GET", "POST")
+    thread_name = "slack-standin"
 
     def __init__(
         self,
@@ -104,48 +112,13 @@ class SlackStandIn:
         token: str | None = None,
         printer: Printer | TextIO | None = None,
     ) -> None:
-        self.host = host
-        self.port = port
+        super().__init__(host, port)
         self.token = token
         self._printer = _as_printer(printer)
         self._lock = threading.RLock()
         self._state = _State()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._epoch = int(time.time())
         self._outside: set[str] = set()  # channel ids the bot is not a member of
-
-    # -- lifecycle -------------------------------------------------------------------
-
-    def start(self) -> SlackStandIn:
-        standin = self
-
-        class Handler(_Handler):
-            owner = standin
-
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="slack-standin", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> SlackStandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:
@@ -281,7 +254,7 @@ class SlackStandIn:
         """Answer again (on the same port if it was closed)."""
         with self._lock:
             self._state.down = False
-        if self._server is None:
+        if not self.running:
             self.start()
 
     # -- the API ---------------------------------------------------------------------
@@ -530,31 +503,19 @@ class SlackStandIn:
             self._printer(shown)
         message["_shown"] = shown
 
+    # -- HTTP ------------------------------------------------------------------------
 
-class _Handler(BaseHTTPRequestHandler):
-    owner: SlackStandIn
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by design
-        pass
-
-    def do_GET(self) -> None:  # noqa: N802
-        self._serve()
-
-    def do_POST(self) -> None:  # noqa: N802
-        self._serve()
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        if self.owner._state.down:
+    def serve(self, http: BaseHTTPRequestHandler) -> None:
+        length = int(http.headers.get("Content-Length") or 0)
+        raw = http.rfile.read(length) if length else b""
+        if self._state.down:
             # Close without a word: the client sees RemoteDisconnected / connection reset.
-            self.close_connection = True
-            self.connection.close()
+            http.close_connection = True
+            http.connection.close()
             return
-        parts = urlsplit(self.path)
+        parts = urlsplit(http.path)
         payload: dict[str, Any] = dict(parse_qsl(parts.query))
-        content_type = (self.headers.get("Content-Type") or "").lower()
+        content_type = (http.headers.get("Content-Type") or "").lower()
         if raw:
             if "json" in content_type or raw.lstrip().startswith(b"{"):
                 try:
@@ -563,23 +524,14 @@ class _Handler(BaseHTTPRequestHandler):
                     pass
             else:
                 payload.update(parse_qsl(raw.decode("utf-8")))
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        status, extra, body = self.owner._handle(parts.path, payload, headers)
+        headers = {k.lower(): v for k, v in http.headers.items()}
+        status, extra, body = self._handle(parts.path, payload, headers)
         if isinstance(body, str):
             data, kind = body.encode("utf-8"), "text/plain; charset=utf-8"
         else:
             data, kind = json.dumps(body).encode("utf-8"), "application/json; charset=utf-8"
         kind = extra.pop("Content-Type", kind)
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in extra.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True  # the client gave up waiting (a slow answer)
+        self.send(http, status, data, {"Content-Type": kind, **extra})
 
 
 def _metadata(value: Any) -> dict[str, Any] | None | bool:
@@ -630,63 +582,3 @@ def _as_printer(printer: Printer | TextIO | None) -> Printer | None:
 
         return write
     return printer  # type: ignore[return-value]
-
-
-# -- plain-text rendering, roughly as the Slack client shows a message ---------------------
-
-_LINK = re.compile(r"<([^<>|]+)\|([^<>]+)>|<([^<>]+)>")
-
-
-def mrkdwn_to_plain(text: str) -> str:
-    """Slack mrkdwn as a reader sees it: links show their label, entities are unescaped."""
-
-    def link(match: re.Match[str]) -> str:
-        if match.group(1):
-            return f"{match.group(2)} ({match.group(1)})"
-        target = match.group(3)
-        if target.startswith("!"):
-            return "@" + target[1:].split("|")[0]  # a real ping: visible on purpose
-        return target
-
-    text = _LINK.sub(link, text)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def _block_lines(block: dict[str, Any]) -> list[str]:
-    kind = block.get("type")
-    if kind == "header":
-        title = str((block.get("text") or {}).get("text") or "")
-        return [title, "─" * min(len(title), 60)]
-    if kind == "section":
-        lines = []
-        if block.get("text"):
-            lines.append(mrkdwn_to_plain(str(block["text"].get("text") or "")))
-        for item in block.get("fields") or []:
-            lines.append(mrkdwn_to_plain(str(item.get("text") or "")))
-        return "\n".join(lines).splitlines()
-    if kind == "context":
-        parts = [mrkdwn_to_plain(str(e.get("text") or "")) for e in block.get("elements") or [] if "text" in e]
-        return [" · ".join(parts)]
-    if kind == "divider":
-        return ["· · ·"]
-    if kind == "rich_text":
-        return []
-    return [f"[{kind}]"]
-
-
-def render_message(message: dict[str, Any], *, edited: bool = False) -> str:
-    """One message as plain text; thread replies are indented under their parent."""
-    blocks = message.get("blocks") or []
-    lines: list[str] = []
-    for block in blocks:
-        lines.extend(_block_lines(block))
-    if not lines:
-        lines = mrkdwn_to_plain(str(message.get("text") or "")).splitlines()
-    channel = message.get("channel_name") or message.get("channel")
-    if message.get("thread_ts"):
-        head = f"    ↳ en el hilo de {message['thread_ts']} (#{channel})"
-        body = ["    │ " + line for line in lines]
-    else:
-        head = f"#{channel}  ts={message.get('ts')}" + ("  (editado)" if edited else "")
-        body = ["  " + line for line in lines]
-    return "\n".join([head, *body, ""])
