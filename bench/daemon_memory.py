@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 
 from tests.support.labelled import article_page, feed, load_labelled
 from tests.support.news_site import NewsSite
-from vigia.slack_standin import SlackStandIn
+from tests.support.slack_standin import SlackStandIn
 
 TOKEN = "xoxb-bench-daemon-memory"
 
