@@ -25,14 +25,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from alerts import dispatcher  # noqa: E402
-from alerts.dispatcher import SlackSettings, deliver_pending  # noqa: E402
-from alerts.pacing import ChannelPacer  # noqa: E402
-from storage.db import open_database  # noqa: E402
-from storage.models import utcnow  # noqa: E402
-from storage.queries import store_article  # noqa: E402
-from storage.records import ArticleRecord, MatchRecord  # noqa: E402
-from tests.support.slack_standin import SlackStandIn  # noqa: E402
+from alerts import dispatcher
+from alerts.dispatcher import SlackSettings, deliver_pending
+from alerts.pacing import ChannelPacer
+from storage.db import open_database
+from storage.models import utcnow
+from storage.queries import store_article
+from storage.records import ArticleRecord, MatchRecord
+from tests.support.slack_standin import SlackStandIn
 
 CHANNEL = "#monitoreo"
 DISPATCH = """

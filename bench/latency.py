@@ -26,10 +26,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from rules import Document, load_rules  # noqa: E402
-from tests.support.labelled import LabelledArticle, article_page, feed, load_labelled, stories  # noqa: E402
-from tests.support.news_site import NewsSite  # noqa: E402
-from tests.support.slack_standin import SlackStandIn  # noqa: E402
+from rules import Document, load_rules
+from tests.support.labelled import LabelledArticle, article_page, feed, load_labelled, stories
+from tests.support.news_site import NewsSite
+from tests.support.slack_standin import SlackStandIn
 
 
 def matching_stories() -> list[LabelledArticle]:

@@ -27,7 +27,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rules import Document, load_rules  # noqa: E402
+from rules import Document, load_rules
 
 SHARED = ROOT.parent / "shared"
 

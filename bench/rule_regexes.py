@@ -20,10 +20,10 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from match import corpus_documents, dev_documents  # noqa: E402
+from match import corpus_documents, dev_documents
 
-from rules.linear_regex import compile_linear  # noqa: E402
-from rules.normalize import fold  # noqa: E402
+from rules.linear_regex import compile_linear
+from rules.normalize import fold
 
 PATTERNS = [r"\d+ (?:armas|rifles)", r"\w+ de \w+", r"carteles?", r"(?:extradit|deport)\w*"]
 

@@ -36,9 +36,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.support.labelled import LabelledArticle, article_page, feed  # noqa: E402
-from vigia.daemon import procfs  # noqa: E402
-from tests.support.slack_standin import SlackStandIn  # noqa: E402
+from tests.support.labelled import LabelledArticle, article_page, feed
+from tests.support.slack_standin import SlackStandIn
+from vigia.daemon import procfs
 
 PORT = 18080  # --port changes it
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -88,7 +88,7 @@ def serve(feeds: Feeds, host: str) -> ThreadingHTTPServer:
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True  # headers and body are two writes: no delayed-ACK stall between them
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             status, body, content_type, etag = feeds.answer(self.path, self.headers.get("If-None-Match"))
             self.send_response(status)
             if etag:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 
 def from_struct_time(value: time.struct_time | None) -> datetime | None:
@@ -12,7 +12,7 @@ def from_struct_time(value: time.struct_time | None) -> datetime | None:
     if value is None:
         return None
     try:
-        return datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc)
+        return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
     except (OverflowError, ValueError, OSError):
         return None
 
@@ -32,5 +32,5 @@ def from_iso(value: str | None) -> datetime | None:
         except ValueError:
             return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)

@@ -13,8 +13,9 @@ matcher's own) still keeps calls to action out.
 from __future__ import annotations
 
 import re
-from html import unescape
 from dataclasses import dataclass, field
+from html import unescape
+from typing import Any, cast
 
 from rules.document import drop_navigation
 
@@ -45,7 +46,7 @@ def declared_language(html: str) -> str | None:
 
 
 # What the crawl asks of trafilatura (bench/crawl.py times bare trafilatura with these too).
-TRAFILATURA_OPTIONS = dict(
+TRAFILATURA_OPTIONS: dict[str, Any] = dict(
     with_metadata=True,
     favor_precision=True,
     include_comments=False,
@@ -59,7 +60,7 @@ TRAFILATURA_OPTIONS = dict(
 # Tried in order until one gives text: precision first (least chrome), then trafilatura's
 # default balance, then recall mode.  The looser modes pick up menus on some templates, so their
 # output counts only when it has prose, and their menu lines are dropped.
-FALLBACK_MODES = ({"favor_precision": False}, {"favor_precision": False, "favor_recall": True})
+FALLBACK_MODES: tuple[dict[str, Any], ...] = ({"favor_precision": False}, {"favor_precision": False, "favor_recall": True})
 PROSE_WORDS = 12  # a paragraph of at least this many words is prose, not a menu
 
 
@@ -113,13 +114,14 @@ def meta_description(html: str) -> str | None:
     return None
 
 
-def _as_dict(result: object) -> dict | None:
+def _as_dict(result: object) -> dict[str, Any] | None:
     if result is None:
         return None
-    return result.as_dict() if hasattr(result, "as_dict") else dict(result)
+    # trafilatura 2 returns a Document (with as_dict), older releases a dict
+    return cast("dict[str, Any]", result.as_dict() if hasattr(result, "as_dict") else dict(cast("dict[str, Any]", result)))
 
 
-def _paragraphs(data: dict | None) -> list[str]:
+def _paragraphs(data: dict[str, Any] | None) -> list[str]:
     text = (data or {}).get("text") or ""
     return [" ".join(line.split()) for line in text.split("\n") if line.strip()]
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from twisted.internet import error as net_error
-from twisted.python.failure import Failure
-
 from scrapy import exceptions as scrapy_errors
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet import error as net_error
+from twisted.python.failure import Failure
 
 # Scrapy 2.19 wraps Twisted's errors in its own; older versions raise Twisted's.
 SCRAPY_ERRORS = [

@@ -42,7 +42,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.poll import COUNTS, Poll, PollBook, PollReport
 from crawler.redis_keys import RedisKeys
-from crawler.spec import SourceSpec, SourceResult
+from crawler.spec import SourceResult, SourceSpec
 from storage.queries import record_source_error, record_source_success
 
 logger = logging.getLogger(__name__)
@@ -118,8 +118,11 @@ class RedisPollBook(PollBook):
     def open(self, source: SourceSpec, poll_id: str | None = None) -> Poll:
         poll = super().open(source, poll_id)
         key = self.keys.poll(poll.id)
-        fields = {"pending": 1, "source": source.name, "started": time.time(), "ok": 1, "owner": self.owner}
-        self.client.pipeline().hset(key, mapping=fields).expire(key, POLL_TTL).execute()
+        fields: dict[str, str | int | float] = {"pending": 1, "source": source.name, "started": time.time(), "ok": 1, "owner": self.owner}
+        pipe = self.client.pipeline()
+        pipe.hset(key, mapping=fields)  # type: ignore[arg-type]  # redis-py types the mapping invariantly
+        pipe.expire(key, POLL_TTL)
+        pipe.execute()
         return poll
 
     def adopt(self, poll_id: str | None, spec: dict[str, Any] | None) -> Poll | None:
@@ -297,7 +300,7 @@ class RedisFeed:
             queued = 0
         return queued > self.max_polls * 4 or len(self.spider.crawler.engine.downloader.active) >= self.max_polls
 
-    def _take(self, raw: bytes) -> None:
+    def _take(self, raw: bytes | str) -> None:
         try:
             job = json.loads(raw)
             source = SourceSpec(**job["source"])

@@ -18,10 +18,9 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from scrapy.resolver import CachingThreadedResolver
 from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
-
-from scrapy.resolver import CachingThreadedResolver
 
 from crawler.addresses import AddressPolicy, endpoint, is_internal
 

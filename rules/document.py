@@ -64,7 +64,7 @@ class Document:
 class FieldView:
     """One field folded for matching, with lazily computed unit boundaries."""
 
-    __slots__ = ("original", "folded", "offsets", "_starts", "ignored")
+    __slots__ = ("_starts", "folded", "ignored", "offsets", "original")
 
     def __init__(self, original: str, ignore_navigation: bool) -> None:
         self.original = original
@@ -97,10 +97,7 @@ class FieldView:
         return to_original(self.offsets, start, end)
 
     def is_ignored(self, position: int) -> bool:
-        for lo, hi in self.ignored:
-            if lo <= position < hi:
-                return True
-        return False
+        return any(lo <= position < hi for lo, hi in self.ignored)
 
 
 def _sentence_starts(original: str) -> list[int]:

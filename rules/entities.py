@@ -81,7 +81,7 @@ def parse_entity(raw: Any, file: str, index: int) -> Entity:
             raise RuleSyntaxError(file, None, f"{key}.{name}", f"entity {entity_id!r}: must be a list of strings")
         return [v.strip() for v in value]
 
-    name: str = raw["name"] if "name" in raw else entity_id
+    name: str = raw["name"] if "name" in raw else entity_id  # noqa: SIM401 - raw is Any: .get() would type as Any
     aliases = strings("aliases")
     if name not in aliases and name not in raw.get("acronyms", []) and name not in raw.get("short", []):
         aliases.insert(0, name)  # the canonical name is a full alias unless listed as a cased form
@@ -114,10 +114,7 @@ def _case_ok(pattern: str, found: str) -> bool:
     found_words = _WORD.findall(found)
     if len(pattern_words) != len(found_words):
         return False
-    for want, got in zip(pattern_words, found_words):
-        if want[0].isupper() and not got[0].isupper():
-            return False
-    return True
+    return all(got[0].isupper() for want, got in zip(pattern_words, found_words) if want[0].isupper())
 
 
 def acronym_ok(pattern: str, found: str) -> bool:
@@ -165,7 +162,7 @@ _COMMON_CAPITALISED = {
     "segun", "para", "tras", "ante", "con", "sin", "por", "pero", "ademas", "asimismo", "mientras",
     "cuando", "donde", "aunque", "luego", "tambien", "incluso", "hoy", "ayer", "ahora", "entonces",
     "sobre", "entre", "desde", "hasta", "como", "que", "si", "no", "ya", "mas", "en", "a", "al",
-    "por", "su", "sus", "este", "esta", "ese", "esa", "aqui", "alli", "dice", "dijo", "afirmo",
+    "su", "sus", "este", "esta", "ese", "esa", "aqui", "alli", "dice", "dijo", "afirmo",
     "senalo", "insistio", "anuncio", "advirtio", "aseguro",
 }
 
@@ -186,7 +183,6 @@ def title_adjacent(folded: str, start: int, end: int, titles_folded: list[str]) 
     after = folded[end:end + 60]
     m = _TITLE_LEAD.match(after)
     rest = after[m.end():] if m else after
-    for title in titles_folded:
-        if rest.startswith(title) and (len(rest) == len(title) or not rest[len(title)].isalnum()):
-            return True
-    return False
+    return any(
+        rest.startswith(title) and (len(rest) == len(title) or not rest[len(title)].isalnum()) for title in titles_folded
+    )

@@ -98,7 +98,7 @@ def migration_lock(engine: Engine) -> Iterator[None]:
         yield  # one process's private database, or a URI form we leave to SQLite's own locking
         return
     try:
-        handle = open(f"{database}-migration.lock", "a+b")
+        handle = open(f"{database}-migration.lock", "a+b")  # noqa: SIM115 - held open for the lock's lifetime
     except OSError:  # a folder we may not write to: SQLite's own locking is all there is
         yield
         return

@@ -51,16 +51,7 @@ _NAME_RUN = re.compile(r"[A-ZÁÉÍÓÚÑÜ][\wáéíóúñü'-]+(?:[ \t]+(?:(?:
 _CONNECTORS = frozenset({"de", "del", "la", "las", "los"})
 # Words that make a capitalised run an institution, a place or a title rather than a person.
 _NOT_PERSON = frozenset(
-    """secretaria secretario secretaria departamento fiscalia gobierno estado estados unidos ciudad grupo cartel
-    comision instituto agencia oficina servicio guardia nacional republica senado camara corte tribunal embajada
-    casa blanca policia ejercito marina armada fuerza fuerzas aeropuerto internacional puerto universidad partido
-    consejo comite unidad administracion direccion banco sala palacio distrito sur norte este oeste comando
-    centro junta asamblea congreso ministerio presidencia cancilleria implementacion seguridad defensa justicia
-    tesoro control drogas aduanas proteccion fronteriza inteligencia financiera investigacion mexico mexicano
-    america latina el la los las en con por para segun tras ante este esta nueva nuevo york san santa puente
-    grande rio bravo baja sierra valle costa golfo pacifico caribe armas fuego alcohol tabaco explosivos
-    relaciones exteriores migracion aduana salud hacienda economia gobernacion programa plan operacion
-    operativo iniciativa acuerdo tratado ley reforma""".split()
+    ["secretaria", "secretario", "secretaria", "departamento", "fiscalia", "gobierno", "estado", "estados", "unidos", "ciudad", "grupo", "cartel", "comision", "instituto", "agencia", "oficina", "servicio", "guardia", "nacional", "republica", "senado", "camara", "corte", "tribunal", "embajada", "casa", "blanca", "policia", "ejercito", "marina", "armada", "fuerza", "fuerzas", "aeropuerto", "internacional", "puerto", "universidad", "partido", "consejo", "comite", "unidad", "administracion", "direccion", "banco", "sala", "palacio", "distrito", "sur", "norte", "este", "oeste", "comando", "centro", "junta", "asamblea", "congreso", "ministerio", "presidencia", "cancilleria", "implementacion", "seguridad", "defensa", "justicia", "tesoro", "control", "drogas", "aduanas", "proteccion", "fronteriza", "inteligencia", "financiera", "investigacion", "mexico", "mexicano", "america", "latina", "el", "la", "los", "las", "en", "con", "por", "para", "segun", "tras", "ante", "este", "esta", "nueva", "nuevo", "york", "san", "santa", "puente", "grande", "rio", "bravo", "baja", "sierra", "valle", "costa", "golfo", "pacifico", "caribe", "armas", "fuego", "alcohol", "tabaco", "explosivos", "relaciones", "exteriores", "migracion", "aduana", "salud", "hacienda", "economia", "gobernacion", "programa", "plan", "operacion", "operativo", "iniciativa", "acuerdo", "tratado", "ley", "reforma"]
 )
 
 

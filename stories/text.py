@@ -16,10 +16,7 @@ _WORD = re.compile(r"[^\W_]+")
 # Function words carry no story: dropping them lets "acordaron mantener la coordinación"
 # and "acordaron mantener coordinación" agree, and keeps unrelated texts apart.
 STOPWORDS = frozenset(
-    """a al ante bajo cabe con contra de del desde durante e el ella ellos en entre era eran es esa
-    ese eso esta estas este esto estos fue fueron ha habia han hasta la las le les lo los mas me mi
-    muy ni no nos o otra otras otro otros para pero por porque que quien se segun ser si sido sin
-    sobre su sus tambien tan tras un una unas uno unos y ya""".split()
+    ["a", "al", "ante", "bajo", "cabe", "con", "contra", "de", "del", "desde", "durante", "e", "el", "ella", "ellos", "en", "entre", "era", "eran", "es", "esa", "ese", "eso", "esta", "estas", "este", "esto", "estos", "fue", "fueron", "ha", "habia", "han", "hasta", "la", "las", "le", "les", "lo", "los", "mas", "me", "mi", "muy", "ni", "no", "nos", "o", "otra", "otras", "otro", "otros", "para", "pero", "por", "porque", "que", "quien", "se", "segun", "ser", "si", "sido", "sin", "sobre", "su", "sus", "tambien", "tan", "tras", "un", "una", "unas", "uno", "unos", "y", "ya"]
 )
 # Shingles and word overlap also drop the reporting verb that every write-up of an event has.
 SHINGLE_STOPWORDS = STOPWORDS | {"dijo"}

@@ -121,7 +121,7 @@ def test_mrkdwn_markers_from_a_page_do_not_format() -> None:
                    "_falso_", "~tachado~", "`código`", "*negrita*"):
         assert marked not in body
     # The look-alikes are the point here: the reader still sees the words.
-    assert "∗Urgente∗: ＿todo＿ ∼falso∼ ˋrm -rfˋ" in body  # noqa: RUF001
+    assert "∗Urgente∗: ＿todo＿ ∼falso∼ ˋrm -rfˋ" in body
     assert "<https://x.example/a_b*c~d|" in json.dumps(message.blocks)  # URLs are left as they are
 
 

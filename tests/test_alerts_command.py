@@ -9,8 +9,8 @@ from alerts.dispatcher import SlackSettings, deliver_pending
 from storage.db import open_database
 from storage.queries import store_article
 from storage.records import ArticleRecord, MatchRecord
-from vigia.commands.alerts import alerts_command
 from tests.support.slack_standin import SlackStandIn
+from vigia.commands.alerts import alerts_command
 
 T0 = datetime(2026, 3, 2, 15, 7, tzinfo=UTC)
 

@@ -25,10 +25,10 @@ from alerts import outbox
 from alerts.dispatcher import SlackSettings, deliver_pending
 from storage.db import open_database
 from storage.models import utcnow
+from tests.support.slack_standin import SlackStandIn
 from tests.support.waiting import eventually
 from tests.test_alerts_dispatcher import CHANNEL, T0, add, alerts, settings
 from vigia.commands.alerts import alerts_command
-from tests.support.slack_standin import SlackStandIn
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "secret-token-not-shaped-like-slack-0123"

@@ -55,7 +55,7 @@ rules:
       - any: ["Tratado de Aguas", "tratado de 1944", "Río Bravo", "Río Colorado"]
       - any: ["México", "Estados Unidos"]
     threshold: 2
-""",  # noqa: RUF001 (the rule name's en dash is real Spanish typography)
+""",
         encoding="utf-8",
     )
     return path

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import run_cli
 from tests.support.slack_standin import SlackStandIn
+from tests.test_cli import run_cli
 
 TOKEN = "xoxb-standin-good-token"
 

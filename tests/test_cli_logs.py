@@ -15,9 +15,9 @@ import pytest
 
 from tests.support.labelled import article_page, feed
 from tests.support.news_site import NewsSite, dead_url
+from tests.support.slack_standin import SlackStandIn
 from tests.test_cli import REPO
 from tests.test_cli_dry_run import relevant_article, vigia
-from tests.support.slack_standin import SlackStandIn
 
 ENV = {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"}
 

@@ -79,7 +79,7 @@ def test_config_mistakes_name_file_and_key(tmp_path: Path, edit, key: str, words
 def test_cli_config_error_is_one_line_exit_2_without_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
     path = write(tmp_path, GOOD.format(db="sqlite:///x.db").replace("daemon:", "deamon:"))
-    code, out, err = run_cli("check", "--config", str(path))
+    code, _out, err = run_cli("check", "--config", str(path))
     assert code == 2
     assert err.strip() == f"vigia: config error: {path}: deamon: unknown key"
     assert "Traceback" not in err

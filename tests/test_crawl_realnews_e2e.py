@@ -10,7 +10,7 @@ import json
 import re
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -27,7 +27,7 @@ THIRD_COUNTRY = {"rh01", "rh02", "rh03", "rh04", "rh05", "rh30"}
 
 def load_heldout() -> list[LabelledArticle]:
     """The held-out rows as articles of the last hour (in the file's order, copies after their story)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rows = [json.loads(line) for line in HELDOUT.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [
         LabelledArticle(

@@ -25,8 +25,8 @@ from rules import RuleSet, load_rules
 from storage.models import Alert, Article
 from tests.support.labelled import article_page, load_labelled
 from tests.support.news_site import NewsSite, Reply
-from tests.test_crawler_run import crawl, make_spec
 from tests.support.slack_standin import SlackStandIn
+from tests.test_crawler_run import crawl, make_spec
 
 REFUSED = "refused: resolves to a private address 127.0.0.1"
 REPO = Path(__file__).resolve().parents[1]

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from crawler.extraction import Extracted, declared_language, extract_article
-from rules.spanish import detect_language
 from rules import Document, load_rules
+from rules.spanish import detect_language
 from tests.support.corpus import CorpusPage
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crawler"

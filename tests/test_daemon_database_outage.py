@@ -16,8 +16,8 @@ import pytest
 
 from tests.support.labelled import feed
 from tests.support.news_site import NewsSite
-from tests.test_daemon_run import Daemon, eventually
 from tests.support.slack_standin import SlackStandIn
+from tests.test_daemon_run import Daemon, eventually
 
 TOKEN = "xoxb-2024-daemon-test-token-do-not-log"
 
@@ -123,7 +123,7 @@ daemon:
             assert daemon.get("/healthz")[0] == 200
 
             cutter.cut()
-            status, body = eventually(lambda: (lambda a: a if a[0] == 503 else None)(daemon.get("/healthz")), 20, "503")
+            _status, body = eventually(lambda: (lambda a: a if a[0] == 503 else None)(daemon.get("/healthz")), 20, "503")
             assert "database" in body
             # The polls that fail meanwhile say why: the database, not the config.
             failure = eventually(

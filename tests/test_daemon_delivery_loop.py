@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.dispatcher import SHUTDOWN, deliver_pending
 from storage.db import open_database
+from tests.support.slack_standin import SlackStandIn
 from tests.test_alerts_dispatcher import T0, add, alerts, settings
 from vigia.daemon.delivery_loop import DeliveryLoop
 from vigia.daemon.metrics import DaemonMetrics
-from tests.support.slack_standin import SlackStandIn
 
 
 @pytest.fixture

@@ -24,10 +24,10 @@ from storage.db import open_database
 from storage.models import Source
 from tests.support.labelled import article_page, feed
 from tests.support.news_site import NewsSite
+from tests.support.slack_standin import SlackStandIn
 from tests.test_daemon_run import ARTICLES, REPO, TOKEN, Daemon, eventually, titles_in
 from vigia.config import load_config
 from vigia.crawl_spec import redis_prefix
-from tests.support.slack_standin import SlackStandIn
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 FEEDS = 8

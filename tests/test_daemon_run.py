@@ -26,8 +26,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from rules import Document, load_rules
 from tests.support.labelled import LabelledArticle, article_page, feed, load_labelled, stories
 from tests.support.news_site import NewsSite, RecordedRequest, Reply
-from tests.support.waiting import eventually
 from tests.support.slack_standin import SlackStandIn
+from tests.support.waiting import eventually
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "xoxb-2024-daemon-test-token-do-not-log"

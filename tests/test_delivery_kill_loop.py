@@ -23,8 +23,8 @@ import pytest
 from rules import Document, load_rules
 from tests.support.labelled import article_page, feed, load_labelled, stories
 from tests.support.news_site import NewsSite
-from tests.support.waiting import eventually
 from tests.support.slack_standin import SlackStandIn
+from tests.support.waiting import eventually
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "xoxb-2024-kill-loop-token"

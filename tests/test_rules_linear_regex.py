@@ -13,6 +13,7 @@ from rules import Document, RuleSyntaxError, load_rules
 from tests.support.news_site import NewsSite
 from tests.test_crawler_address_guard import serve_feed, stored
 from tests.test_crawler_run import crawl, make_spec
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 

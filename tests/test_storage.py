@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import inspect, select
@@ -13,7 +13,7 @@ from storage.models import Alert, Article, Match, Source
 from storage.queries import ensure_sources, known_urls, record_source_error, record_source_success, store_article
 from storage.records import ArticleRecord, MatchRecord
 
-PUBLISHED = datetime(2026, 1, 11, 18, 0, tzinfo=timezone.utc)
+PUBLISHED = datetime(2026, 1, 11, 18, 0, tzinfo=UTC)
 
 
 def record(url: str, fingerprint: int | None = None, **extra: object) -> ArticleRecord:
@@ -163,7 +163,7 @@ def test_an_edited_copy_with_a_far_fingerprint_still_joins_its_story(db_url: str
 
 def test_a_published_date_far_in_the_future_is_stored_as_unknown(db_url: str) -> None:
     """Issue 10, item 17: a feed saying year 9998 does not make an article the freshest forever."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from storage.db import open_database as _open
     from storage.models import Article as _Article
@@ -171,8 +171,8 @@ def test_a_published_date_far_in_the_future_is_stored_as_unknown(db_url: str) ->
     from storage.records import ArticleRecord as _Record
 
     engine, maker = _open(db_url)
-    now = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
-    dates = {"lejana": datetime(9998, 1, 1, tzinfo=timezone.utc), "mañana": datetime(2026, 12, 1, 20, 0, tzinfo=timezone.utc)}
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    dates = {"lejana": datetime(9998, 1, 1, tzinfo=UTC), "mañana": datetime(2026, 12, 1, 20, 0, tzinfo=UTC)}
     with maker.begin() as session:
         for slug, published in dates.items():
             url = f"https://x.example/{slug}"

@@ -18,7 +18,7 @@ def parse_duration(value: object) -> timedelta:
     """
     if isinstance(value, timedelta):
         return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool) or _BARE_NUMBER.match(str(value)):
+    if (isinstance(value, (int, float)) and not isinstance(value, bool)) or _BARE_NUMBER.match(str(value)):
         number = str(value).strip()
         raise ValueError(f"{number} needs a unit (s, m, h, d): write {number}s, {number}m, {number}h or {number}d")
     match = _DURATION.match(str(value))

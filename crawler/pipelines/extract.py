@@ -74,7 +74,7 @@ class ExtractPipeline:
             self.pool.shutdown(wait=False, cancel_futures=True)
             self.pool = self._new_pool()
             self._fail(item, "extraction worker crashed")
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._fail(item, f"extraction took over {EXTRACTION_TIMEOUT:.0f} s")
         except Exception as exc:  # trafilatura/lxml on a hostile page
             self._fail(item, f"extraction failed: {type(exc).__name__}: {exc}")

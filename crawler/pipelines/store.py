@@ -6,7 +6,7 @@ An article alerts only when it matched and is fresh: published within ``max_age`
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from crawler.items import ArticleItem
@@ -28,7 +28,7 @@ class StorePipeline:
         return max_age is None or (item.published or now) >= now - max_age
 
     def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         record = ArticleRecord(
             canonical_url=item.canonical_url,
             url=item.url,

@@ -534,7 +534,7 @@ class SlackStandIn(LoopbackServer):
         self.send(http, status, data, {"Content-Type": kind, **extra})
 
 
-def _metadata(value: Any) -> dict[str, Any] | None | bool:
+def _metadata(value: Any) -> dict[str, Any] | bool | None:
     """Message metadata as Slack takes it (object or JSON string); False when malformed."""
     if value is None or value == "":
         return None

@@ -10,9 +10,9 @@ import re
 from typing import Any, TextIO
 
 from vigia.config import SLACK_MISSING, Config, SourceConfig
-from vigia.from_config import load_ruleset
 from vigia.database import open_config_database
 from vigia.errors import ConfigError, ExitStatus
+from vigia.from_config import load_ruleset
 
 # Values copied from an example and never filled in. Checked on the values as loaded, so a
 # `${SLACK_BOT_TOKEN:-xoxb-replace-me}` whose variable is unset is caught too.

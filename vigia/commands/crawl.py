@@ -12,8 +12,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from alerts.redact import Redactor
 from crawler.spec import CrawlProgress, CrawlReport
 from vigia.config import Config
-from vigia.from_config import crawl_once, deliver
 from vigia.errors import ExitStatus
+from vigia.from_config import crawl_once, deliver
 
 
 def crawl_command(

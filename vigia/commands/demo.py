@@ -18,11 +18,11 @@ from sqlalchemy import select
 from storage.models import Alert, Article
 from vigia.commands.crawl import ProgressLine, print_summary
 from vigia.config import Config, load_config
-from vigia.from_config import crawl_once, deliver
 from vigia.database import open_config_database
 from vigia.demo.channel import DemoChannel
 from vigia.demo.site import DemoSite
 from vigia.errors import ExitStatus
+from vigia.from_config import crawl_once, deliver
 
 DEMO_CHANNEL = "#monitoreo-seguridad"
 

@@ -11,8 +11,8 @@ from typing import TextIO
 from crawler.article import Article, from_plain_text, read_article
 from rules import RuleSet
 from vigia.config import Config
-from vigia.errors import ExitStatus, VigiaError
 from vigia.crawl_spec import page_spec
+from vigia.errors import ExitStatus, VigiaError
 from vigia.from_config import load_ruleset
 
 # Enough to tell a saved web page from plain text: a page has at least one of these tags.

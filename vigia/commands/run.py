@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.dispatcher import DeliveryReport, deliver_pending
 from alerts.instances import instance_id
 from vigia.config import Config
-from vigia.from_config import load_ruleset, slack_settings
 from vigia.daemon.lifecycle import Daemon
 from vigia.database import open_config_database
 from vigia.dry_run import PrintingSender
 from vigia.errors import ExitStatus
+from vigia.from_config import load_ruleset, slack_settings
 from vigia.logs import announce, current_format
 
 

@@ -8,14 +8,18 @@ scheduler pushes them, and reports each poll back there (run one per machine or 
 from __future__ import annotations
 
 import os
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from crawler.process import run_worker
 from vigia.config import Config
 from vigia.crawl_spec import crawl_spec, redis_prefix
-from vigia.from_config import load_ruleset
 from vigia.database import open_config_database
 from vigia.errors import ConfigError, ExitStatus
+from vigia.from_config import load_ruleset
+
+if TYPE_CHECKING:  # imported where used: each mode loads only its own feed
+    from crawler.redis_feed import RedisFeed
+    from crawler.worker import PipeFeed
 
 
 def worker_command(config: Config, out: TextIO, err: TextIO, *, stdio: bool = False) -> int:
@@ -26,7 +30,7 @@ def worker_command(config: Config, out: TextIO, err: TextIO, *, stdio: bool = Fa
         os.dup2(2, 1)
         from crawler.worker import PipeFeed, exit_with_parent
 
-        feed = PipeFeed(0, protocol)
+        feed: PipeFeed | RedisFeed = PipeFeed(0, protocol)
         exit_with_parent(os.getppid(), grace=config.daemon.grace.total_seconds())
     else:
         if not config.crawler.redis_url:

@@ -163,7 +163,7 @@ async def in_daemon_thread(function: Callable[[], T]) -> T:
     def work() -> None:
         try:
             outcome: tuple[T | None, BaseException | None] = (function(), None)
-        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine
+        except BaseException as exc:
             outcome = (None, exc)
         try:
             loop.call_soon_threadsafe(settle, *outcome)

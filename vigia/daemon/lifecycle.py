@@ -17,21 +17,19 @@ import logging
 import os
 import signal
 import time
-from datetime import timedelta
 from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.models import utcnow
-
 from rules import RuleError
+from storage.models import utcnow
 from vigia.config import Config, load_config
 from vigia.crawl_spec import redis_prefix
-from vigia.from_config import load_ruleset
 from vigia.daemon.config_snapshot import AcceptedConfig, read_config_text
-from vigia.daemon.tick import CrawlJob
 from vigia.daemon.db_probe import DatabaseProbe
 from vigia.daemon.delivery_loop import DeliveryLoop, DeliveryReport, in_daemon_thread
 from vigia.daemon.http_endpoint import HealthEndpoint
@@ -39,7 +37,9 @@ from vigia.daemon.metrics import DaemonMetrics
 from vigia.daemon.schedule import SourceSchedule
 from vigia.daemon.source_state import quarantined_sources, read_state, register_sources
 from vigia.daemon.supervisor import WorkerCommand, WorkerSupervisor
+from vigia.daemon.tick import CrawlJob
 from vigia.errors import ConfigError, VigiaError
+from vigia.from_config import load_ruleset
 from vigia.logs import add_secrets
 
 if TYPE_CHECKING:
@@ -213,7 +213,7 @@ class Daemon:
             self.schedule.remove(name)
             self.metrics.forget_source(name)
         for source in self.config.sources:
-            state = await in_daemon_thread(lambda name=source.name: read_state(self.sessions, name))
+            state = await in_daemon_thread(partial(read_state, self.sessions, source.name))
             if state is None:
                 continue
             interval = self.job.adapt(source, state)

@@ -129,7 +129,7 @@ class RedisPoller:
                 self._settle(found[1])
             await self._housekeeping()
 
-    def _settle(self, raw: bytes) -> None:
+    def _settle(self, raw: bytes | str) -> None:
         try:
             message = json.loads(raw)
         except ValueError:

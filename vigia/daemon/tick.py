@@ -108,13 +108,22 @@ class CrawlJob:
 
     async def _account(self, source: SourceConfig, outcome: PollOutcome, adapt: bool = True) -> None:
         self._log(source, outcome)
+        self._count(source, outcome)
+        if outcome.outcome == "stopped":
+            return
+        await self._record(source, outcome)
+        if adapt:
+            await self._adapt_after(source, outcome)
+
+    def _count(self, source: SourceConfig, outcome: PollOutcome) -> None:
         self.metrics.crawls.labels(source.name, outcome.outcome).inc()
         self.metrics.crawl_duration.labels(source.name).observe(outcome.duration)
         for stage in ("fetched", "new", "matched"):
             if outcome.counts.get(stage):
                 self.metrics.articles.labels(source.name, stage).inc(outcome.counts[stage])
-        if outcome.outcome == "stopped":
-            return
+
+    async def _record(self, source: SourceConfig, outcome: PollOutcome) -> None:
+        """A worker death, a failure the worker could not record, or a clean poll that clears suspicion."""
         if outcome.outcome == "crashed":
             self.suspects.add(source.name)
             if outcome.blamed:
@@ -129,8 +138,8 @@ class CrawlJob:
             if source.name in self._struck:
                 self._struck.discard(source.name)
                 await in_daemon_thread(lambda: clear_worker_deaths(self.sessions, source.name))
-        if not adapt:
-            return
+
+    async def _adapt_after(self, source: SourceConfig, outcome: PollOutcome) -> None:
         read_at = self._steady.get(source.name)
         if outcome.outcome == "not_modified" and read_at is not None and time.monotonic() - read_at < STATE_REFRESH:
             # Nothing the pace depends on changed (no new article, no failure): skip the
