@@ -178,9 +178,9 @@ def cpu_by_role(pid: int, top: str = "daemon") -> dict[str, float]:
     return roles
 
 
-def resident_by_role(roots: list[int]) -> dict[str, int]:
-    """Resident bytes now of the daemon itself, its crawl worker(s), and the rest (the extraction pool)."""
-    sizes: dict[str, int] = {}
+def resident_by_role(roots: list[int]) -> dict[str, tuple[int, int]]:
+    """(RSS, PSS) bytes now of the daemon itself, its crawl worker(s), and the rest (the extraction pool)."""
+    sizes: dict[str, tuple[int, int]] = {}
     for root in roots:
         for member in procfs.tree(root):
             try:
@@ -188,7 +188,8 @@ def resident_by_role(roots: list[int]) -> dict[str, int]:
             except OSError:
                 continue
             role = "daemon" if member == roots[0] else "worker" if b"worker" in cmdline else "pool"
-            sizes[role] = sizes.get(role, 0) + procfs.resident_bytes(member)
+            rss, pss = sizes.get(role, (0, 0))
+            sizes[role] = (rss + procfs.resident_bytes(member), pss + procfs.proportional_bytes(member))
     return sizes
 
 
@@ -281,8 +282,12 @@ def run(
                 peak_rss = max(peak_rss, sum(map(procfs.tree_resident_bytes, roots)))
                 if memory_every and now >= next_trace:
                     sizes = resident_by_role(roots)
-                    said = ", ".join(f"{role} {size / 1e6:.0f} MB" for role, size in sorted(sizes.items()))
-                    print(f"  resident at {now - t0:5.0f}s: {said}; total {sum(sizes.values()) / 1e6:.0f} MB", flush=True)
+                    said = ", ".join(f"{role} {rss / 1e6:.0f}/{pss / 1e6:.0f}" for role, (rss, pss) in sorted(sizes.items()))
+                    total_rss, total_pss = (sum(size[i] for size in sizes.values()) / 1e6 for i in (0, 1))
+                    print(
+                        f"  resident (RSS/PSS MB) at {now - t0:5.0f}s: {said}; total {total_rss:.0f}/{total_pss:.0f} MB",
+                        flush=True,
+                    )
                     next_trace += memory_every
                 if published_at is None and now - t0 > window / 2 - every:
                     feeds.put(article.path, article_page(article).encode(), "text/html; charset=utf-8")

@@ -73,6 +73,15 @@ class Worker:
             self.process.wait()
 
 
+def tear_down(workers: list[Worker], daemon: Daemon, redis_client: redis.Redis, prefix: str) -> None:
+    """Kill what a test started (a no-op for what already stopped) and clear its Redis keys."""
+    for worker in workers:
+        worker.kill()
+    daemon.kill()
+    for key in redis_client.scan_iter(f"{prefix}:*"):
+        redis_client.delete(key)
+
+
 def write_config(tmp_path: Path, slack: SlackStandIn, sources: list[tuple[str, str]], crawl_timeout: int = 60) -> Path:
     listed = "\n".join(f'  - {{name: "{name}", type: rss, url: "{url}"}}' for name, url in sources)
     config = tmp_path / "vigia.yaml"
@@ -151,11 +160,7 @@ def test_two_workers_and_the_scheduler_share_the_polls_with_no_duplicate(tmp_pat
             for article in stories:
                 assert len([r for r in site.requests if r.path == article.path]) == 1
         finally:
-            for worker in workers:
-                worker.kill()
-            daemon.kill()
-            for key in redis_client.scan_iter(f"{prefix}:*"):
-                redis_client.delete(key)
+            tear_down(workers, daemon, redis_client, prefix)
 
 
 def test_a_worker_killed_mid_poll_loses_nothing_while_the_other_carries_on(tmp_path: Path, redis_client) -> None:  # type: ignore[no-untyped-def]
@@ -191,11 +196,7 @@ def test_a_worker_killed_mid_poll_loses_nothing_while_the_other_carries_on(tmp_p
             assert titles_in(slack) == [story.title]
             assert survivor.polls_taken() > 0
         finally:
-            for worker in workers:
-                worker.kill()
-            daemon.kill()
-            for key in redis_client.scan_iter(f"{prefix}:*"):
-                redis_client.delete(key)
+            tear_down(workers, daemon, redis_client, prefix)
 
 
 def test_an_article_a_worker_cannot_store_fails_its_source_as_in_the_local_mode(tmp_path: Path, redis_client) -> None:  # type: ignore[no-untyped-def]
@@ -232,11 +233,7 @@ def test_an_article_a_worker_cannot_store_fails_its_source_as_in_the_local_mode(
             assert daemon.stop() == 0
             assert titles_in(slack) == []
         finally:
-            for worker in workers:
-                worker.kill()
-            daemon.kill()
-            for key in redis_client.scan_iter(f"{prefix}:*"):
-                redis_client.delete(key)
+            tear_down(workers, daemon, redis_client, prefix)
 
 
 def test_a_running_worker_polls_the_sources_a_reload_adds_or_changes(tmp_path: Path, redis_client) -> None:  # type: ignore[no-untyped-def]
@@ -266,8 +263,4 @@ def test_a_running_worker_polls_the_sources_a_reload_adds_or_changes(tmp_path: P
             assert workers[0].stop() == 0
             assert daemon.stop() == 0
         finally:
-            for worker in workers:
-                worker.kill()
-            daemon.kill()
-            for key in redis_client.scan_iter(f"{prefix}:*"):
-                redis_client.delete(key)
+            tear_down(workers, daemon, redis_client, prefix)

@@ -36,6 +36,18 @@ def resident_bytes(pid: int) -> int:
         return 0
 
 
+def proportional_bytes(pid: int) -> int:
+    """The process's share of its resident pages (PSS): a page shared by n processes counts 1/n.
+    Summed over a tree it is what the tree uses; summed RSS counts forked, shared pages n times."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def tree_resident_bytes(pid: int) -> int:
     return sum(resident_bytes(member) for member in tree(pid))
 
