@@ -6,7 +6,7 @@ writes them by hand, so a new test lands in the right tier by itself):
 
 - ``postgres``: it uses the ``postgres_url`` fixture, or runs with a parameter ``"postgres"``
   (``db_url[postgres]``, ``backend=postgres``).
-- ``redis``: its module imports the ``redis`` client (it talks to the Redis on 6379).
+- ``redis``: it uses the ``redis_client`` fixture, or its module imports the ``redis`` client (it talks to the Redis on 6379).
 - ``daemon``: its module is ``tests/test_daemon_*.py``.
 - ``e2e``: it uses the ``news_site``, ``other_news_site`` or ``corpus_pages`` fixture, or its module imports
   ``subprocess``, ``multiprocessing`` or ``concurrent.futures.ProcessPoolExecutor`` (it starts
@@ -31,6 +31,7 @@ from types import ModuleType
 
 import psycopg
 import pytest
+import redis
 
 from tests.support.corpus import CorpusPage, extract_once
 from tests.support.news_site import NewsSite
@@ -38,6 +39,21 @@ from tests.support.news_site import NewsSite
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 POSTGRES_ADMIN = os.environ.get("VIGIA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def redis_client() -> Iterator[redis.Redis]:
+    """A client of the Redis on this machine; a clear failure, not a hang, when it is down."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError as exc:
+        pytest.fail(f"Redis is not running at {REDIS_URL} (.ci/run starts it): {exc}")
+    yield client
+    client.close()
 
 
 @pytest.fixture(scope="session")
@@ -141,7 +157,8 @@ def _tiers(item: pytest.Item) -> list[str]:
     tiers = []
     if "postgres_url" in getattr(item, "fixturenames", ()) or any(p == "postgres" for p in params if isinstance(p, str)):
         tiers.append("postgres")
-    if module is not None and any(getattr(v, "__name__", None) == "redis" for v in vars(module).values()):
+    if "redis_client" in getattr(item, "fixturenames", ()) or (
+            module is not None and any(getattr(v, "__name__", None) == "redis" for v in vars(module).values())):
         tiers.append("redis")
     if item.path.name.startswith("test_daemon_"):
         tiers.append("daemon")

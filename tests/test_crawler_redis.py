@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-import pytest
-import redis
 from sqlalchemy import func, select
 
 from crawler.spec import SourceSpec
@@ -17,17 +15,6 @@ from tests.support.news_site import NewsSite
 from tests.test_crawler_run import crawl, make_spec
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture
-def redis_client():  # type: ignore[no-untyped-def]
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError as exc:
-        pytest.fail(f"Redis is not running at {REDIS_URL} (.ci/run starts it): {exc}")
-    yield client
-    client.close()
 
 
 def test_crawl_with_redis_queue_stores_every_article_once(redis_client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

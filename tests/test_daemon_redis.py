@@ -16,7 +16,6 @@ import sys
 import threading
 from pathlib import Path
 
-import pytest
 import redis
 from sqlalchemy import select
 
@@ -107,17 +106,6 @@ daemon:
         encoding="utf-8",
     )
     return config
-
-
-@pytest.fixture
-def redis_client():  # type: ignore[no-untyped-def]
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError as exc:
-        pytest.fail(f"Redis is not running at {REDIS_URL} (.ci/run starts it): {exc}")
-    yield client
-    client.close()
 
 
 def test_two_workers_and_the_scheduler_share_the_polls_with_no_duplicate(tmp_path: Path, redis_client) -> None:  # type: ignore[no-untyped-def]
