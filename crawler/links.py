@@ -5,17 +5,23 @@ in the absolute URL). Without them, a link is taken for an article when it stays
 section's site and its path carries a date (``/2025/09/03/``, ``20250903``) or ends in a
 long slug (``/gobernadora-inaugura-torre-medica-en-mexicali``) — which leaves out
 section, tag, author and pagination links.
+
+The patterns are the operator's, but the URLs they run over come from the web: they are
+compiled with RE2 (``rules.linear_regex``), so a pattern that would backtrack cannot be
+turned into a hang by a hostile page full of long links.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml.etree import ParserError
 
 from crawler.items import ListedArticle
+from rules.linear_regex import compile_linear
 
 DATE_IN_PATH = re.compile(r"/(19|20)\d\d[/-](0?[1-9]|1[0-2])([/-]|$)|(?<!\d)(19|20)\d\d(0[1-9]|1[0-2])([0-2]\d|3[01])(?!\d)")
 SLUG_WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -27,8 +33,10 @@ def site_of(host: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def is_article_url(url: str, section_url: str, patterns: list[re.Pattern[str]] | None = None) -> bool:
-    """Does this absolute URL look like an article of the section's outlet?"""
+def is_article_url(url: str, section_url: str, patterns: list[Any] | None = None) -> bool:
+    """Does this absolute URL look like an article of the section's outlet?
+
+    ``patterns`` are compiled with :func:`rules.linear_regex.compile_linear` (RE2)."""
     if patterns:
         return any(pattern.search(url) for pattern in patterns)
     parts, section = urlsplit(url), urlsplit(section_url)
@@ -47,7 +55,7 @@ def is_article_url(url: str, section_url: str, patterns: list[re.Pattern[str]] |
 
 def article_links(html: str | bytes, page_url: str, patterns: list[str] | None = None) -> list[ListedArticle]:
     """Distinct article links of a section page, in page order, with their anchor text as title."""
-    compiled = [re.compile(pattern) for pattern in patterns] if patterns else None
+    compiled = [compile_linear(pattern) for pattern in patterns] if patterns else None
     try:
         document = lxml.html.fromstring(html)
     except (ParserError, ValueError):

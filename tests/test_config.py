@@ -65,6 +65,8 @@ def test_good_config_expands_environment_and_parses_durations(tmp_path: Path) ->
          "not an http"),
         (lambda t: t.replace("  token: ${SLACK_BOT_TOKEN}\n", ""), "slack", "token is missing"),
         (lambda t: t.replace("${SLACK_BOT_TOKEN}", "${NOT_SET_ANYWHERE}"), "slack.token", "NOT_SET_ANYWHERE is not set"),
+        (lambda t: t.replace("    every: 45s", "    every: 45s\n    link_patterns: ['/nota-(?!patrocinada)']"),
+         "sources[El Universal].link_patterns", "no backreferences, lookahead or lookbehind"),
     ],
 )
 def test_config_mistakes_name_file_and_key(tmp_path: Path, edit, key: str, words: str) -> None:  # type: ignore[no-untyped-def]

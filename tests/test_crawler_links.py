@@ -41,3 +41,12 @@ def test_www_and_bare_host_are_one_site() -> None:
 def test_garbage_html_gives_no_links() -> None:
     assert article_links(b"", SECTION) == []
     assert article_links(b"\x00\x01\x02", SECTION) == []
+
+
+def test_a_backtracking_pattern_cannot_hang_on_hostile_links() -> None:
+    # With Python's re, (a+)+$ on 60 a's and a "!" backtracks for longer than a test run lasts;
+    # link patterns run on RE2, in time linear in the URL.
+    hostile = "".join(f'<a href="/{"a" * 60}!{i}">x</a>' for i in range(50))
+    matching = '<a href="/nota/aaaa">Nota</a>'
+    links = article_links(f"<html><body>{hostile}{matching}</body></html>", SECTION, [r"/(a+)+$"])
+    assert [link.url for link in links] == ["https://www.example.mx/nota/aaaa"]

@@ -28,6 +28,7 @@ from pydantic import (
 
 from crawler.addresses import parse_allowed_host
 from rules.bounded_yaml import YAMLTooLarge, load_bounded
+from rules.linear_regex import RegexSyntaxError, compile_linear
 from vigia.durations import parse_duration
 from vigia.errors import ConfigError, ConfigErrors
 
@@ -108,8 +109,8 @@ class SourceConfig(Section):
     def _valid_regexes(cls, value: list[str] | None) -> list[str] | None:
         for pattern in value or []:
             try:
-                re.compile(pattern)
-            except re.error as exc:
+                compile_linear(pattern)
+            except RegexSyntaxError as exc:
                 raise ValueError(f"bad regular expression {pattern!r}: {exc}") from exc
         return value
 
