@@ -216,7 +216,8 @@ def test_articles_published_while_it_runs_reach_slack(daemon: Daemon, slack: Sla
     assert daemon.metric("vigia_alerts_sent_total", kind="story") == 3
     assert daemon.metric("vigia_source_last_success_timestamp_seconds", source="Diario Prueba") > time.time() - 60
     assert daemon.metric("vigia_source_consecutive_failures", source="Diario Prueba") == 0
-    assert "vigia_crawl_duration_seconds_bucket" in daemon.get("/metrics")[1]
+    assert daemon.metric("vigia_crawl_duration_seconds_count", type="rss") >= 2
+    assert daemon.metric("vigia_source_last_poll_duration_seconds", source="Diario Prueba") > 0
     assert daemon.get("/nowhere")[0] == 404
 
     assert daemon.stop() == 0

@@ -4,11 +4,24 @@ A private ``CollectorRegistry`` (not the process-global default) so that tests c
 start several daemons in one process and so that only what we mean to publish is
 published. Metric names follow Prometheus conventions: ``_total`` for counters,
 ``_seconds`` for durations and timestamps.
+
+Series per source are kept to what a user reads per source (polls by outcome, articles by
+stage, last success, failures in a row, interval, last poll's duration): with thousands of
+sources, a per-source histogram alone was 22,400 series, 12 MB in the daemon and seconds of
+CPU per scrape. The duration histogram is by source type; ``_created`` series are off.
 """
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 # Polls last from milliseconds (a 304) to minutes (a big sitemap).
@@ -17,6 +30,7 @@ CRAWL_BUCKETS = (0.01, 0.05, 0.25, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, float("
 
 class DaemonMetrics:
     def __init__(self) -> None:
+        disable_created_metrics()  # a `_created` twin of every counter series doubles the page for nothing
         self.registry = CollectorRegistry()
         r = self.registry
         self.crawls = Counter(
@@ -24,7 +38,11 @@ class DaemonMetrics:
             ["source", "outcome"], registry=r,
         )
         self.crawl_duration = Histogram(
-            "vigia_crawl_duration_seconds", "Wall time of one poll, from its listing request to its last article.", ["source"], buckets=CRAWL_BUCKETS, registry=r
+            "vigia_crawl_duration_seconds", "Wall time of one poll, from its listing request to its last article, by source type.",
+            ["type"], buckets=CRAWL_BUCKETS, registry=r,
+        )
+        self.last_duration = Gauge(
+            "vigia_source_last_poll_duration_seconds", "Wall time of the source's last poll.", ["source"], registry=r
         )
         self.articles = Counter(
             "vigia_articles", "Articles by stage: fetched, new (first seen), matched (by a rule).",
@@ -54,7 +72,7 @@ class DaemonMetrics:
 
     def forget_source(self, name: str) -> None:
         """A source left the config: stop publishing its series."""
-        for gauge in (self.last_success, self.consecutive_failures, self.poll_interval):
+        for gauge in (self.last_success, self.consecutive_failures, self.poll_interval, self.last_duration):
             try:
                 gauge.remove(name)
             except KeyError:

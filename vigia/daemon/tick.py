@@ -117,7 +117,8 @@ class CrawlJob:
 
     def _count(self, source: SourceConfig, outcome: PollOutcome) -> None:
         self.metrics.crawls.labels(source.name, outcome.outcome).inc()
-        self.metrics.crawl_duration.labels(source.name).observe(outcome.duration)
+        self.metrics.crawl_duration.labels(source.type).observe(outcome.duration)
+        self.metrics.last_duration.labels(source.name).set(outcome.duration)
         for stage in ("fetched", "new", "matched"):
             if outcome.counts.get(stage):
                 self.metrics.articles.labels(source.name, stage).inc(outcome.counts[stage])
