@@ -12,8 +12,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -44,10 +43,9 @@ _STORY_MESSAGE = (
 def _insert_article(dialect: str) -> Any:
     """INSERT … ON CONFLICT (canonical_url) DO NOTHING RETURNING id, with the source's id
     found by its name in the same statement."""
-    module = postgresql if dialect == "postgresql" else sqlite
     source_id = select(sources.c.id).where(sources.c.name == bindparam("source_name")).scalar_subquery()
     return (
-        module.insert(articles)
+        _insert(dialect, articles)
         .values(source_id=source_id)
         .on_conflict_do_nothing(index_elements=["canonical_url"])
         .returning(articles.c.id)
@@ -57,8 +55,19 @@ def _insert_article(dialect: str) -> Any:
 @cache
 def _insert_alert(dialect: str) -> Any:
     """An owed alert, once per (article, channel)."""
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(alerts).on_conflict_do_nothing(index_elements=["article_id", "channel"])
+    return _insert(dialect, alerts).on_conflict_do_nothing(index_elements=["article_id", "channel"])
+
+
+def _insert(dialect: str, table: Table) -> Any:
+    """The dialect's own INSERT (it has ON CONFLICT). Only the dialect in use is imported:
+    PostgreSQL's would cost every process on SQLite (the daemon, its worker) ~2 MB."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table)
 
 
 def plausible_date(published: datetime | None, now: datetime) -> bool:

@@ -6,9 +6,8 @@ import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -16,7 +15,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.errors import DatabaseUnreachable
 
+if TYPE_CHECKING:  # Alembic is imported only to migrate (below)
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+# The newest migration's revision (tests/test_storage_schema_head.py checks it is Alembic's head).
+# A database already there is left alone without importing Alembic, which (with Mako, and
+# Pygments where installed) would stay ~10 MB in each long-lived process: the daemon, its worker.
+SCHEMA_HEAD = "0006"
 # pg_advisory_lock key for "migrating Vigía's schema" (any bigint; this one spells "vigiamig").
 MIGRATION_LOCK_KEY = 0x76696769616D6967
 
@@ -61,6 +67,8 @@ def check_connection(engine: Engine) -> None:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -75,8 +83,22 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     the lock two of them create ``alembic_version`` together and one dies on its unique key.
     """
     check_connection(engine)
+    if revision == "head" and schema_revision(engine) == SCHEMA_HEAD:
+        return
+    from alembic import command
+
     with migration_lock(engine):
         command.upgrade(alembic_config(engine), revision)
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The revision Alembic last recorded in the database; None before the first migration."""
+    try:
+        with engine.connect() as connection:
+            versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    except SQLAlchemyError:  # no alembic_version table yet: a new database
+        return None
+    return versions[0] if len(versions) == 1 else None  # several heads: Alembic's business
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from vigia.daemon.http_endpoint import HealthEndpoint, parse_address
@@ -59,3 +60,41 @@ def test_an_address_without_host_means_loopback() -> None:
     assert parse_address(":9108") == ("127.0.0.1", 9108)
     assert parse_address("0.0.0.0:9108") == ("0.0.0.0", 9108)
     assert parse_address("[::1]:9108") == ("::1", 9108)
+
+
+def test_per_source_series_read_as_prometheus_client_would_publish_them() -> None:
+    metrics = DaemonMetrics()
+    for seconds in (0.02, 1.0, 700.0):
+        metrics.crawl_duration.labels("rss").observe(seconds)
+    metrics.last_duration.labels("El Universal").set(700.0)
+    metrics.articles.labels("El Universal", "fetched").inc(4)
+    metrics.poll_interval.labels("El Universal").set(60)
+    metrics.poll_interval.labels("Retirado").set(900)
+    metrics.last_duration.labels("Retirado").set(3.0)
+    metrics.forget_source("Retirado")
+
+    text = metrics.exposition().decode()
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value for f in families.values() for s in f.samples}
+
+    assert families["vigia_crawl_duration_seconds"].type == "histogram"
+    bucket = "vigia_crawl_duration_seconds_bucket"
+    assert samples[(bucket, (("le", "0.01"), ("type", "rss")))] == 0
+    assert samples[(bucket, (("le", "0.05"), ("type", "rss")))] == 1
+    assert samples[(bucket, (("le", "1.0"), ("type", "rss")))] == 2  # le: a bound is inclusive
+    assert samples[(bucket, (("le", "600.0"), ("type", "rss")))] == 2
+    assert samples[(bucket, (("le", "+Inf"), ("type", "rss")))] == 3
+    assert samples[("vigia_crawl_duration_seconds_count", (("type", "rss"),))] == 3
+    assert samples[("vigia_crawl_duration_seconds_sum", (("type", "rss"),))] == 701.02
+    assert samples[("vigia_source_last_poll_duration_seconds", (("source", "El Universal"),))] == 700.0
+    assert samples[("vigia_articles_total", (("source", "El Universal"), ("stage", "fetched")))] == 4
+    assert samples[("vigia_source_poll_interval_seconds", (("source", "El Universal"),))] == 60
+    assert ("vigia_source_poll_interval_seconds", (("source", "Retirado"),)) not in samples
+    assert ("vigia_source_last_poll_duration_seconds", (("source", "Retirado"),)) not in samples
+    assert "_created" not in text
+
+
+def test_a_counter_refuses_to_go_down() -> None:
+    metrics = DaemonMetrics()
+    with pytest.raises(ValueError, match="non-negative"):
+        metrics.crawls.labels("El Universal", "ok").inc(-1)

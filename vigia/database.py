@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.db import open_database
+from storage.db import SCHEMA_HEAD, make_engine, open_database, schema_revision
 from storage.errors import DatabaseUnreachable
 from vigia.config import Config
 from vigia.errors import ConfigError
@@ -21,3 +25,30 @@ def open_config_database(config: Config) -> tuple[Engine, sessionmaker[Session]]
         if exc.__class__.__module__.startswith("sqlalchemy"):
             raise ConfigError(str(config.path), "database.url", str(exc)) from None
         raise
+
+
+def migrate_in_child(config: Config, log_format: str, log_level: str) -> int:
+    """Bring the schema to the newest revision in a short-lived ``vigia db upgrade``; its exit status.
+
+    For the long-lived daemon: Alembic (with Mako, ~10 MB) would stay in its memory for
+    good after one migration. A current schema needs no child at all. The child says what
+    went wrong on stderr, naming the config's file and key, as the daemon itself would.
+    """
+    if _schema_current(config.database.url):
+        return 0
+    command = [
+        sys.executable, "-m", "vigia", "db", "upgrade", "--config", str(config.path),
+        "--log-format", log_format, "--log-level", log_level,
+    ]  # fmt: skip
+    return subprocess.run(command, stdout=subprocess.DEVNULL, check=False).returncode
+
+
+def _schema_current(url: str) -> bool:
+    try:
+        engine = make_engine(url)
+    except (SQLAlchemyError, ImportError):  # a malformed URL, a missing driver: the child says so
+        return False
+    try:
+        return schema_revision(engine) == SCHEMA_HEAD
+    finally:
+        engine.dispose()

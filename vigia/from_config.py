@@ -7,15 +7,18 @@ settings (alerts); ``crawl_once`` and ``deliver`` are ``vigia crawl``'s two step
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from alerts.client import Sender
-from alerts.dispatcher import DeliveryReport, SlackSettings, deliver_pending
-from crawler.spec import CrawlProgress, CrawlReport
 from rules import RuleSet, RuleSyntaxError, load_rules
 from vigia.config import Config, SourceConfig
 from vigia.crawl_spec import crawl_spec
 from vigia.database import open_config_database
 from vigia.errors import ConfigError
+
+if TYPE_CHECKING:  # alerts (and slack_sdk) are imported where used: a crawl worker delivers nothing
+    from alerts.client import Sender
+    from alerts.dispatcher import DeliveryReport, SlackSettings
+    from crawler.spec import CrawlProgress, CrawlReport
 
 
 def load_ruleset(config: Config) -> RuleSet:
@@ -40,6 +43,8 @@ def select_sources(config: Config, only: list[str] | None) -> list[SourceConfig]
 
 
 def slack_settings(config: Config) -> SlackSettings:
+    from alerts.dispatcher import SlackSettings
+
     slack = config.slack
     return SlackSettings(
         token=slack.token, channel=slack.channel, base_url=slack.base_url, webhook_url=slack.webhook_url, locale=slack.locale
@@ -68,5 +73,7 @@ def deliver(config: Config, sender: Sender | None = None) -> DeliveryReport:
 
     ``sender`` replaces Slack (a dry run's printer); by default the config's token or webhook.
     """
+    from alerts.dispatcher import deliver_pending
+
     _, sessions = open_config_database(config)
     return deliver_pending(sessions, slack_settings(config), sender=sender)

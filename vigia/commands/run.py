@@ -13,7 +13,7 @@ from alerts.dispatcher import DeliveryReport, deliver_pending
 from alerts.instances import instance_id
 from vigia.config import Config
 from vigia.daemon.lifecycle import Daemon
-from vigia.database import open_config_database
+from vigia.database import migrate_in_child, open_config_database
 from vigia.dry_run import PrintingSender
 from vigia.errors import ExitStatus
 from vigia.from_config import load_ruleset, slack_settings
@@ -29,10 +29,14 @@ def run_command(config: Config, out: TextIO, err: TextIO, *, dry_run: bool = Fal
         print(f"vigia run: {config.path} lists no sources; add some under `sources:`", file=err)
         return ExitStatus.CONFIG
     load_ruleset(config)  # a RuleError here is exit 2 now, not a failure in every crawl later
+    root_level = logging.getLogger().getEffectiveLevel()
+    # Migrations run in a child that exits: the daemon itself never loads Alembic.
+    migrated = migrate_in_child(config, current_format(), logging.getLevelName(root_level))
+    if migrated != ExitStatus.SUCCESS:
+        return migrated  # the child said why on stderr
     _, sessions = open_config_database(config)
     # Crawl processes log warnings and errors only (unless debugging): the daemon logs a
     # summary line per crawl, and Scrapy's INFO stats dumps would drown it.
-    root_level = logging.getLogger().getEffectiveLevel()
     child_level = "DEBUG" if root_level <= logging.DEBUG else "ERROR" if root_level >= logging.ERROR else "WARNING"
     # A daemon is watched through its log: at the CLI's default (WARNING) it would look idle.
     if root_level == logging.WARNING:

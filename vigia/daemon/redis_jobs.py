@@ -27,7 +27,7 @@ import redis.asyncio as aioredis
 
 from crawler.redis_keys import RedisKeys
 from vigia.daemon.blame import charged
-from vigia.daemon.supervisor import REPORT_SLACK, PollOutcome
+from vigia.daemon.poll_outcome import REPORT_SLACK, PollOutcome
 
 log = logging.getLogger("vigia.daemon.redis")
 

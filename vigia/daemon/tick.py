@@ -24,6 +24,7 @@ from vigia.config import Config, SourceConfig
 from vigia.crawl_spec import source_spec
 from vigia.daemon.delivery_loop import DeliveryLoop, in_daemon_thread
 from vigia.daemon.metrics import DaemonMetrics
+from vigia.daemon.poll_outcome import PollOutcome
 from vigia.daemon.polling import PollingBounds, next_interval, publishing_interval
 from vigia.daemon.source_state import (
     SourceState,
@@ -33,7 +34,6 @@ from vigia.daemon.source_state import (
     record_worker_death,
     save_poll_interval,
 )
-from vigia.daemon.supervisor import PollOutcome
 from vigia.durations import format_duration
 
 log = logging.getLogger("vigia.daemon.crawl")
