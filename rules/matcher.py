@@ -171,8 +171,8 @@ class DocContext:
                 found += [new_found(Found, (name, start, end, tid, entity, leaf))
                           for name, start, end, tid, entity, _ in self.entity_hits(entity_id)
                           if name in leaf.field_order]
-        except_ids = [tid for tid in leaf.except_ids if tid in self.present] if found else []
-        if except_ids:
+        if found and not self.present.isdisjoint(leaf.except_ids):
+            except_ids = [tid for tid in leaf.except_ids if tid in self.present]
             # hits inside an except phrase are dropped: gather the except phrases found, per field
             except_spans = {name: [span for tid in except_ids for span in self.term_hits[name].get(tid, ())]
                             for name in FIELDS}

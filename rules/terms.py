@@ -9,6 +9,7 @@ word found (memoised: a few thousand distinct words cover most news).
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -156,7 +157,7 @@ class Word(NamedTuple):
     followed by its boundary space; nothing to check."""
 
     term_id: int
-    length: int
+    back: int  # the term's length plus its boundary space: from the key's last index to the term's start
 
 
 class Prefix(NamedTuple):
@@ -196,7 +197,7 @@ def _value(entries: list[Entry]) -> Word | Prefix | Stem | tuple[Entry, ...]:
     only = entries[0]
     if len(entries) == 1 and only.confirm is None and only.case is None:
         if only.kind == EXACT and only.trail:
-            return Word(only.term_id, only.length)
+            return Word(only.term_id, only.length + 1)
         if only.kind == PREFIX:
             return Prefix(only.term_id, only.length)
         if only.kind == STEM:
@@ -232,33 +233,33 @@ class Scanner:
         if self.table.automaton is None:
             self.table.build()
         automaton = self.table.automaton
-        found: dict[int, list[Span]] = {}
         if automaton is None or not folded:
-            return found
+            return {}
+        found: defaultdict[int, list[Span]] = defaultdict(list)  # a term's first hit adds its list (no list made per hit)
         spaced = spaced_out(folded, raw)
         underscore = "_" in folded  # a word character that ``spaced`` blanks: stems then find their word by regex
         stem_of = self._stem_cache
-        spans_of = found.setdefault
         # last: the spaced index of the key's last character, i.e. the folded offset just after it
         for last, value in automaton.iter(spaced):
             kind = value.__class__
             if kind is Word:  # found is all there is to it: the word ends before its space
-                term_id, length = value
-                spans_of(term_id, []).append((last - 1 - length, last - 1))
+                term_id, back = value
+                found[term_id].append((last - back, last - 1))
             elif kind is Prefix:  # to the end of the letters and digits: the next space in ``spaced``
                 term_id, length = value
-                spans_of(term_id, []).append((last - length, spaced.find(" ", last + 1) - 1))
+                found[term_id].append((last - length, spaced.find(" ", last + 1) - 1))
             elif kind is Stem and not underscore:  # the word the key starts, if its stem is the key
                 term_id, length, stem, _ = value
                 word_end = spaced.find(" ", last + 1) - 1
                 word = folded[last - length:word_end]
                 if (stem_of.get(word) or self._stem(word)) == stem:
-                    spans_of(term_id, []).append((last - length, word_end))
+                    found[term_id].append((last - length, word_end))
             else:
                 for entry in (value.entry,) if kind is Stem else value:
                     span = self._check(entry, last, folded, spaced, original, offsets)
                     if span is not None:
-                        spans_of(entry.term_id, []).append(span)
+                        found[entry.term_id].append(span)
+        found.default_factory = None  # read like a dict from now on: a missing term is a KeyError, never added
         return found
 
     def _check(self, entry: Entry, last: int, folded: str, spaced: str, original: str,
