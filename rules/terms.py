@@ -9,7 +9,6 @@ word found (memoised: a few thousand distinct words cover most news).
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -235,7 +234,8 @@ class Scanner:
         automaton = self.table.automaton
         if automaton is None or not folded:
             return {}
-        found: defaultdict[int, list[Span]] = defaultdict(list)  # a term's first hit adds its list (no list made per hit)
+        found: dict[int, list[Span]] = {}
+        spans_of = found.setdefault
         spaced = spaced_out(folded, raw)
         underscore = "_" in folded  # a word character that ``spaced`` blanks: stems then find their word by regex
         stem_of = self._stem_cache
@@ -244,22 +244,21 @@ class Scanner:
             kind = value.__class__
             if kind is Word:  # found is all there is to it: the word ends before its space
                 term_id, back = value
-                found[term_id].append((last - back, last - 1))
+                spans_of(term_id, []).append((last - back, last - 1))
             elif kind is Prefix:  # to the end of the letters and digits: the next space in ``spaced``
                 term_id, length = value
-                found[term_id].append((last - length, spaced.find(" ", last + 1) - 1))
+                spans_of(term_id, []).append((last - length, spaced.find(" ", last + 1) - 1))
             elif kind is Stem and not underscore:  # the word the key starts, if its stem is the key
                 term_id, length, stem, _ = value
                 word_end = spaced.find(" ", last + 1) - 1
                 word = folded[last - length:word_end]
                 if (stem_of.get(word) or self._stem(word)) == stem:
-                    found[term_id].append((last - length, word_end))
+                    spans_of(term_id, []).append((last - length, word_end))
             else:
                 for entry in (value.entry,) if kind is Stem else value:
                     span = self._check(entry, last, folded, spaced, original, offsets)
                     if span is not None:
-                        found[entry.term_id].append(span)
-        found.default_factory = None  # read like a dict from now on: a missing term is a KeyError, never added
+                        spans_of(entry.term_id, []).append(span)
         return found
 
     def _check(self, entry: Entry, last: int, folded: str, spaced: str, original: str,
