@@ -47,6 +47,7 @@ class Compiler:
         self.entity_terms: dict[str, EntityTerms] = {}
         self.entities_by_term: dict[int, list[str]] = {}  # term id -> entities it names
         self._leaf_signatures: dict[tuple[object, ...], int] = {}  # what a leaf's hits depend on -> Leaf.hits_key
+        self._hits_owners: dict[tuple[object, ...], Leaf] = {}  # that, and what a hit reads of its leaf -> Leaf.hits_owner
 
     def compile(self, spec: RuleSpec) -> CompiledRule:
         leaves: list[Leaf] = []
@@ -88,6 +89,7 @@ class Compiler:
         signature = (tuple(leaf.term_ids), leaf.field_order, leaf.entity_order, tuple(leaf.except_ids),
                      tuple(r.pattern for r in leaf.regexes))
         leaf.hits_key = self._leaf_signatures.setdefault(signature, len(self._leaf_signatures) + 1)
+        leaf.hits_owner = self._hits_owners.setdefault((leaf.hits_key, leaf.weight, leaf.label, leaf.role), leaf)
         triggers = set(leaf.term_ids)
         for entity_id in leaf.entity_ids:
             triggers.update(self.entity_terms[entity_id].all_ids)

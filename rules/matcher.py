@@ -59,7 +59,7 @@ class DocContext:
         for found_in_field in self.term_hits.values():
             self.present.update(found_in_field)
         self._entities: dict[str, list[Found]] = {}
-        self._leaves: dict[int, list[Found]] = {}
+        self._leaves: dict[Leaf, list[Found]] = {}
         self._shared_leaves: dict[int, list[Found]] = {}
         self._spanish: bool | None = None
         self._present_entities: set[str] | None = None
@@ -127,41 +127,42 @@ class DocContext:
         """Whole-document hits of a leaf: fields in document order, then the leaf's term order
         (then position), then its entities in catalogue order.  Only the terms and entities
         present in the document are visited (a leaf may list hundreds)."""
-        key = id(leaf)
-        found = self._leaves.get(key)
+        owner = leaf.hits_owner or leaf  # a leaf like it compiled first: the same hits serve both
+        found = self._leaves.get(owner)
         if found is not None:
             return found
-        share = leaf.hits_key
+        share = owner.hits_key
         shared = self._shared_leaves.get(share) if share else None
-        if shared is not None:  # a leaf with the same terms, fields, entities and excepts: same places
-            found = [new_found(Found, (name, start, end, tid, entity_id, leaf))
+        if shared is not None:  # same places, another weight, label or role: each hit names its leaf
+            found = [new_found(Found, (name, start, end, tid, entity_id, owner))
                      for name, start, end, tid, entity_id, _ in shared]
         else:
-            found = self._leaf_hits(leaf)
+            found = self._leaf_hits(owner)
             if share:
                 self._shared_leaves[share] = found
-        self._leaves[key] = found
+        self._leaves[owner] = found
         return found
-
-    def _leaf_terms(self, leaf: Leaf) -> list[int]:
-        """The leaf's terms found in the document (a set intersection in C), in the leaf's order;
-        a term listed twice reports its hits twice, as listed."""
-        if leaf.duplicate_terms:
-            return [tid for tid in leaf.term_ids if tid in self.present]
-        rank = leaf.term_rank
-        return sorted(rank.keys() & self.present, key=rank.__getitem__)
 
     def _leaf_hits(self, leaf: Leaf) -> list[Found]:
         found: list[Found] = []
-        terms = self._leaf_terms(leaf) if leaf.term_rank else []
+        rank = leaf.term_rank
+        # the leaf's terms found in the document (a set intersection in C), in the leaf's order;
+        # a term listed twice reports its hits twice, as listed
+        if leaf.duplicate_terms:
+            terms = [tid for tid in leaf.term_ids if tid in self.present]
+        else:
+            terms = sorted(rank.keys() & self.present, key=rank.__getitem__) if rank else []
         add = found.append  # plain loops: most terms have one or two spans, less than a comprehension's call
-        for name in leaf.field_order:
-            hits = self.term_hits[name]
+        term_hits = self.term_hits
+        for name in leaf.field_order if terms or leaf.regexes else ():
+            hits = term_hits[name]
             for tid in terms if hits else ():
-                for start, end in hits.get(tid, ()):
-                    add(new_found(Found, (name, start, end, tid, None, leaf)))
-            fv = self.view.fields[name]
+                spans = hits.get(tid)
+                if spans:
+                    for start, end in spans:
+                        add(new_found(Found, (name, start, end, tid, None, leaf)))
             for pattern in leaf.regexes:
+                fv = self.view.fields[name]
                 found += [Found(name, m.start(), m.end(), -1, None, leaf) for m in pattern.finditer(fv.folded)
                           if m.end() > m.start() and not fv.is_ignored(m.start())]
         if leaf.entity_rank:
@@ -170,8 +171,8 @@ class DocContext:
                 found += [new_found(Found, (name, start, end, tid, entity, leaf))
                           for name, start, end, tid, entity, _ in self.entity_hits(entity_id)
                           if name in leaf.field_order]
-        except_ids = [tid for tid in leaf.except_ids if tid in self.present] if found else []
-        if except_ids:
+        if found and not self.present.isdisjoint(leaf.except_ids):
+            except_ids = [tid for tid in leaf.except_ids if tid in self.present]
             # hits inside an except phrase are dropped: gather the except phrases found, per field
             except_spans = {name: [span for tid in except_ids for span in self.term_hits[name].get(tid, ())]
                             for name in FIELDS}

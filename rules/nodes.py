@@ -173,6 +173,9 @@ class Leaf(Node):
     # a number for what the leaf's hits depend on; leaves with the same number find the same
     # places (YAML anchors reuse a leaf); 0 = not compiled
     hits_key: int = 0
+    # the first compiled leaf with the same places and the same weight, label and role (all a
+    # hit reads of its leaf): its hits serve as this leaf's, the same objects; None = itself
+    hits_owner: Leaf | None = field(default=None, repr=False)
 
     def hits(self, ctx: DocContext, scope: Scope = ()) -> list[Found] | None:
         if not self.regexes and self.triggers.isdisjoint(ctx.present):

@@ -236,8 +236,9 @@ def describe_weights(label: str, places: dict[str, float]) -> str:
 def _windows_by_position(child_hits: list[list[Found]], ctx: DocContext, unit: str, span: int) -> list[Found]:
     """Hits of every window [a, a+span] (in units) where each child has at least one hit."""
     placed = [_by_field_and_unit(found, ctx, unit) for found in child_hits]
-    anchors = sorted({(name, index) for by_field in placed for name, (indices, _) in by_field.items()
-                      for index in indices})
+    units = [{(name, index) for name, (indices, _) in by_field.items() for index in indices} for by_field in placed]
+    # a window of one unit holds only where every child has a hit: the other anchors would fail
+    anchors = sorted(set.intersection(*units) if span == 0 else set.union(*units))
     collected: list[Found] = []
     for name, lo in anchors:
         window: list[Found] = []

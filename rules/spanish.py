@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Mapping
 
 UNDETERMINED = "und"
 MIN_WORDS = 25
@@ -44,11 +45,18 @@ STOP_WORDS: dict[str, frozenset[str]] = {
 }
 WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _FUNCTION_WORDS = frozenset().union(*STOP_WORDS.values())
-_LANGUAGES_OF = {word: [lang for lang, words in STOP_WORDS.items() if word in words] for word in _FUNCTION_WORDS}
+# each function word's languages, by the word and by its Latin-1 bytes (what the counts on bytes are keyed by)
+_LANGUAGES_OF: dict[str | bytes, list[str]] = {}
+for _word in _FUNCTION_WORDS:
+    _LANGUAGES_OF[_word] = _LANGUAGES_OF[_word.encode("latin-1")] = [
+        lang for lang, words in STOP_WORDS.items() if _word in words]
 _FUNCTION_WORDS_LATIN1 = frozenset(word.encode("latin-1") for word in _FUNCTION_WORDS)
 _BEYOND_LATIN1 = re.compile(r"[^\x00-\xff]")
-# A Latin-1 byte that is a letter (what WORD matches) stays, every other byte becomes a space.
-_LETTERS_ONLY = bytes(c if chr(c).isalpha() else 32 for c in range(256))
+# A Latin-1 byte that is a letter (what WORD matches) becomes its lower case, every other byte a
+# space: on text.encode("latin-1", "replace") that is text.lower() encoded and split into words,
+# when no character beyond Latin-1 is a letter (none that is not a letter lowers to a Latin-1
+# letter, and every Latin-1 letter lowers to one; tests/test_rules_language.py checks both).
+_LOWER_LETTERS_ONLY = bytes(ord(chr(c).lower()) if chr(c).isalpha() else 32 for c in range(256))
 _NOT_LETTERS = bytes(c for c in range(256) if not chr(c).isalpha())
 _LATIN1_NON_LATIN_LETTERS = tuple(bytes([c]) for c in range(256) if chr(c).isalpha() and "LATIN" not in unicodedata.name(chr(c), ""))
 _LATIN: dict[str, bool] = {}  # letter -> is it Latin script; looking up a character's name is the costly part
@@ -69,10 +77,11 @@ def _is_latin(char: str) -> bool:
     return found
 
 
-def latin_share(text: str, beyond_latin1: list[str] | None = None) -> float:
+def latin_share(text: str, beyond_latin1: list[str] | None = None, raw: bytes | None = None) -> float:
     """Share of the letters that are Latin script. The Latin-1 ones are counted on bytes in
-    C; only the few characters beyond Latin-1 (mostly quotes and dashes) are looked at one by one."""
-    raw = text.encode("latin-1", "replace")
+    C; only the few characters beyond Latin-1 (mostly quotes and dashes) are looked at one by one.
+    ``raw``: ``text.encode("latin-1", "replace")``, if the caller has it."""
+    raw = text.encode("latin-1", "replace") if raw is None else raw
     letters = len(raw.translate(None, _NOT_LETTERS))
     latin = letters - sum(map(raw.count, _LATIN1_NON_LATIN_LETTERS))
     beyond = _BEYOND_LATIN1.findall(text) if beyond_latin1 is None else beyond_latin1
@@ -83,14 +92,17 @@ def latin_share(text: str, beyond_latin1: list[str] | None = None) -> float:
     return latin / letters if letters else 0.0
 
 
-def _function_word_counts(text: str, beyond_latin1: list[str]) -> tuple[dict[str, int], int]:
-    """How often each function word occurs (casefolded), and how many words there are."""
+def _function_word_counts(text: str, beyond_latin1: list[str],
+                          raw: bytes | None = None) -> tuple[Mapping[str, int] | Mapping[bytes, int], int]:
+    """How often each function word occurs (casefolded; as Latin-1 bytes when every letter is
+    Latin-1), and how many words there are."""
     if not any(char.isalpha() for char in beyond_latin1):
-        # Every letter is Latin-1: the words are the runs of letter bytes (one C pass to
-        # translate, one to split), and only the function words among them are counted.
-        words = text.lower().encode("latin-1", "replace").translate(_LETTERS_ONLY).split()
-        found = Counter(filter(_FUNCTION_WORDS_LATIN1.__contains__, words))
-        return {word.decode("latin-1"): count for word, count in found.items()}, len(words)
+        # Every letter is Latin-1: the words are the runs of letter bytes, lowered by the same
+        # C pass that blanks the rest (one to translate, one to split), and only the function
+        # words among them are counted.
+        raw = text.encode("latin-1", "replace") if raw is None else raw
+        words = raw.translate(_LOWER_LETTERS_ONLY).split()
+        return Counter(filter(_FUNCTION_WORDS_LATIN1.__contains__, words)), len(words)
     counts: Counter[str] = Counter()
     for word, count in Counter(WORD.findall(text)).items():  # casefold each distinct spelling once
         counts[word.casefold()] += count
@@ -98,11 +110,11 @@ def _function_word_counts(text: str, beyond_latin1: list[str]) -> tuple[dict[str
     return {word: counts[word] for word in _FUNCTION_WORDS & counts.keys()}, total
 
 
-def vote(text: str, beyond_latin1: list[str] | None = None) -> tuple[str | None, float, int, int]:
+def vote(text: str, beyond_latin1: list[str] | None = None, raw: bytes | None = None) -> tuple[str | None, float, int, int]:
     """The language whose function words are most frequent: its share of the words, how many
-    distinct function words it used, and the word count."""
+    distinct function words it used, and the word count.  ``raw`` as for :func:`latin_share`."""
     beyond = _BEYOND_LATIN1.findall(text) if beyond_latin1 is None else beyond_latin1
-    counts, total = _function_word_counts(text, beyond)
+    counts, total = _function_word_counts(text, beyond, raw)
     if not total:
         return None, 0.0, 0, 0
     hits = dict.fromkeys(STOP_WORDS, 0)
@@ -123,10 +135,12 @@ def detect_language(text: str, declared: str | None = None, listed: str | None =
     ``listed`` (the feed's language) decide only what the text cannot."""
     declared_tag = normalise_tag(declared) or normalise_tag(listed)
     not_spanish_or_unknown = declared_tag if declared_tag and declared_tag != "es" else UNDETERMINED
-    beyond_latin1 = _BEYOND_LATIN1.findall(text)  # the few characters both counts look at one by one
-    if text and latin_share(text, beyond_latin1) < 0.5:
+    raw = text.encode("latin-1", "replace")  # both counts are on these bytes
+    # the few characters both counts look at one by one ("?" from nothing else: there are none)
+    beyond_latin1 = _BEYOND_LATIN1.findall(text) if raw.count(b"?") != text.count("?") else []
+    if text and latin_share(text, beyond_latin1, raw) < 0.5:
         return not_spanish_or_unknown
-    best, share, distinct, count = vote(text, beyond_latin1)
+    best, share, distinct, count = vote(text, beyond_latin1, raw)
     if count < MIN_WORDS:
         return declared_tag or best or UNDETERMINED
     needed = MIN_DISTINCT if count >= SHORT_TEXT else MIN_DISTINCT_SHORT

@@ -136,11 +136,7 @@ class TermTable:
             entry = Entry(trail, len(spec.key), confirm, term_id, kind, spec.stems, spec.case)
             by_key.setdefault(akey, []).append(entry)
         for akey, entries in by_key.items():
-            only = entries[0]
-            if len(entries) == 1 and only.kind == EXACT and only.trail and only.confirm is None and only.case is None:
-                automaton.add_word(akey, Word(only.term_id, only.length))  # the commonest case
-            else:
-                automaton.add_word(akey, tuple(entries))
+            automaton.add_word(akey, _value(entries))
         if by_key:
             automaton.make_automaton()
         self.automaton = automaton if by_key else None
@@ -160,7 +156,26 @@ class Word(NamedTuple):
     followed by its boundary space; nothing to check."""
 
     term_id: int
+    back: int  # the term's length plus its boundary space: from the key's last index to the term's start
+
+
+class Prefix(NamedTuple):
+    """One case-insensitive wildcard (``cooperaci*``) whose key is plain letters and digits: the
+    hit runs to the end of the word."""
+
+    term_id: int
     length: int
+
+
+class Stem(NamedTuple):
+    """One case-insensitive one-word stem whose key is plain letters and digits: the word the key
+    starts must have that stem.  ``entry`` is the general form, for a field with a "_" (a word
+    character that the spaced-out text blanks)."""
+
+    term_id: int
+    length: int
+    stem: str
+    entry: Entry
 
 
 class Entry(NamedTuple):
@@ -173,6 +188,20 @@ class Entry(NamedTuple):
     kind: int             # EXACT, PREFIX, STEM (one word) or STEMS
     stems: tuple[str, ...]
     case: str | None      # the spelling a case-sensitive term must have in the original
+
+
+def _value(entries: list[Entry]) -> Word | Prefix | Stem | tuple[Entry, ...]:
+    """What the automaton stores under one key: the terms searched under it, as a one-term value
+    that the scan checks inline when there is one plain term (most keys), else every entry."""
+    only = entries[0]
+    if len(entries) == 1 and only.confirm is None and only.case is None:
+        if only.kind == EXACT and only.trail:
+            return Word(only.term_id, only.length + 1)
+        if only.kind == PREFIX:
+            return Prefix(only.term_id, only.length)
+        if only.kind == STEM:
+            return Stem(only.term_id, only.length, only.stems[0], only)
+    return tuple(entries)
 
 
 def _automaton_key(spec: TermSpec) -> str:
@@ -203,20 +232,33 @@ class Scanner:
         if self.table.automaton is None:
             self.table.build()
         automaton = self.table.automaton
-        found: dict[int, list[Span]] = {}
         if automaton is None or not folded:
-            return found
-        spaced = spaced_out(folded, raw)
+            return {}
+        found: dict[int, list[Span]] = {}
         spans_of = found.setdefault
-        for last, value in automaton.iter(spaced):  # last: the spaced index of the key's last character
-            if value.__class__ is Word:  # found is all there is to it: the word ends before its space
+        spaced = spaced_out(folded, raw)
+        underscore = "_" in folded  # a word character that ``spaced`` blanks: stems then find their word by regex
+        stem_of = self._stem_cache
+        # last: the spaced index of the key's last character, i.e. the folded offset just after it
+        for last, value in automaton.iter(spaced):
+            kind = value.__class__
+            if kind is Word:  # found is all there is to it: the word ends before its space
+                term_id, back = value
+                spans_of(term_id, []).append((last - back, last - 1))
+            elif kind is Prefix:  # to the end of the letters and digits: the next space in ``spaced``
                 term_id, length = value
-                spans_of(term_id, []).append((last - 1 - length, last - 1))
-                continue
-            for entry in value:
-                span = self._check(entry, last, folded, spaced, original, offsets)
-                if span is not None:
-                    spans_of(entry.term_id, []).append(span)
+                spans_of(term_id, []).append((last - length, spaced.find(" ", last + 1) - 1))
+            elif kind is Stem and not underscore:  # the word the key starts, if its stem is the key
+                term_id, length, stem, _ = value
+                word_end = spaced.find(" ", last + 1) - 1
+                word = folded[last - length:word_end]
+                if (stem_of.get(word) or self._stem(word)) == stem:
+                    spans_of(term_id, []).append((last - length, word_end))
+            else:
+                for entry in (value.entry,) if kind is Stem else value:
+                    span = self._check(entry, last, folded, spaced, original, offsets)
+                    if span is not None:
+                        spans_of(entry.term_id, []).append(span)
         return found
 
     def _check(self, entry: Entry, last: int, folded: str, spaced: str, original: str,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pathlib
+import sys
 
 import pytest
 
 from rules import Document, RuleMatch, load_rules
+from rules.spanish import _LOWER_LETTERS_ONLY, detect_language
 
 HERE = pathlib.Path(__file__).resolve().parent
 
@@ -208,3 +210,22 @@ def test_role_decisive_inside_a_context_group_and_bad_role():
     assert match.terms == ["Fentanilo", "Tijuana"]
     with pytest.raises(Exception, match="role"):
         rules({"id": "r", "terms": ["x"], "role": "weak"})
+
+
+def test_the_spanish_detectors_byte_path_reads_words_as_str_lower_does():
+    """rules.spanish counts words on Latin-1 bytes, lowered by a byte table, when no character
+    beyond Latin-1 is a letter: that is the words of ``text.lower()`` only if every Latin-1
+    letter lowers to one Latin-1 letter and nothing else lowers to a Latin-1 letter."""
+    for code in range(256):
+        char = chr(code)
+        expected = char.lower() if char.isalpha() else " "
+        assert chr(_LOWER_LETTERS_ONLY[code]) == expected, hex(code)
+    wrong = [hex(code) for code in range(256, sys.maxunicode + 1)
+             if not chr(code).isalpha() and any(c <= "\xff" and c.isalpha() for c in chr(code).lower())]
+    assert wrong == []
+    # a capitalised Spanish text with quotes and dashes beyond Latin-1 is still read as Spanish
+    text = ("“EL GOBIERNO DE MÉXICO Y LOS ESTADOS UNIDOS” — dijo la secretaria — firmaron con "
+            "el apoyo de las fuerzas que se reunieron para el acuerdo, pero también según los datos "
+            "de la fiscalía hay una red que opera desde hace años en la frontera con el país vecino.")
+    assert detect_language(text) == "es"
+    assert detect_language(text.upper()) == "es"
