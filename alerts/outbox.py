@@ -35,6 +35,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from storage.models import Alert, Article, SlackChannel
+from storage.tables import slack_channels
+from storage.upsert import dialect_insert, session_dialect
 
 # A claim not renewed for this long is abandoned (renewed every third of it while posting).
 STALE_CLAIM = timedelta(seconds=30)
@@ -192,11 +194,8 @@ def mark_failed(session: Session, alert_ids: Sequence[int], error: str) -> None:
 
 def block_channel(session: Session, channel: str, error: str, now: datetime) -> int:
     """Block a channel (or ``*``: all) and fail its pending alerts; returns how many. Commits."""
-    row = session.get(SlackChannel, channel)
-    if row is None:
-        session.add(SlackChannel(name=channel, blocked_error=error[:200], blocked_at=now))
-    else:
-        row.blocked_error, row.blocked_at = error[:200], now
+    blocked = {"blocked_error": error[:200], "blocked_at": now}
+    session.execute(_upsert_channel(session, channel, blocked))
     statement = update(Alert).where(Alert.status.in_(["pending", "sending"]))
     if channel != ALL_CHANNELS:
         statement = statement.where(Alert.channel == channel)
@@ -210,16 +209,17 @@ def block_channel(session: Session, channel: str, error: str, now: datetime) -> 
 
 
 def remember_channel_id(session: Session, channel: str, channel_id: str | None) -> None:
-    if not channel_id:
+    if not channel_id or known_channel_id(session, channel) == channel_id:
         return
-    row = session.get(SlackChannel, channel)
-    if row is None:
-        session.add(SlackChannel(name=channel, channel_id=channel_id))
-    elif row.channel_id != channel_id:
-        row.channel_id = channel_id
-    else:
-        return
+    session.execute(_upsert_channel(session, channel, {"channel_id": channel_id}))
     session.commit()
+
+
+def _upsert_channel(session: Session, channel: str, values: dict[str, Any]) -> Any:
+    """One row per channel name, whichever dispatcher writes it first: two dispatchers that
+    both found no row would otherwise both INSERT, and the second would fail on the key."""
+    statement = dialect_insert(session_dialect(session), slack_channels).values(name=channel, **values)
+    return statement.on_conflict_do_update(index_elements=["name"], set_=values)
 
 
 def known_channel_id(session: Session, channel: str) -> str | None:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,7 @@ from storage.models import utcnow
 from storage.records import ArticleRecord, MatchRecord, StoredArticle
 from storage.stories import find_story, remember
 from storage.tables import alerts, articles, matches, sources
+from storage.upsert import dialect_insert
 from stories import STORY_WINDOW, Telling, sign
 
 # A published date more than this ahead of the clock is a page's mistake (year 9998): stored as unknown,
@@ -45,7 +46,7 @@ def _insert_article(dialect: str) -> Any:
     found by its name in the same statement."""
     source_id = select(sources.c.id).where(sources.c.name == bindparam("source_name")).scalar_subquery()
     return (
-        _insert(dialect, articles)
+        dialect_insert(dialect, articles)
         .values(source_id=source_id)
         .on_conflict_do_nothing(index_elements=["canonical_url"])
         .returning(articles.c.id)
@@ -55,19 +56,7 @@ def _insert_article(dialect: str) -> Any:
 @cache
 def _insert_alert(dialect: str) -> Any:
     """An owed alert, once per (article, channel)."""
-    return _insert(dialect, alerts).on_conflict_do_nothing(index_elements=["article_id", "channel"])
-
-
-def _insert(dialect: str, table: Table) -> Any:
-    """The dialect's own INSERT (it has ON CONFLICT). Only the dialect in use is imported:
-    PostgreSQL's would cost every process on SQLite (the daemon, its worker) ~2 MB."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        return postgresql.insert(table)
-    from sqlalchemy.dialects import sqlite
-
-    return sqlite.insert(table)
+    return dialect_insert(dialect, alerts).on_conflict_do_nothing(index_elements=["article_id", "channel"])
 
 
 def plausible_date(published: datetime | None, now: datetime) -> bool:

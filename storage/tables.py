@@ -11,10 +11,11 @@ from typing import cast
 
 from sqlalchemy import Table
 
-from storage.models import Alert, Article, Match, Source, StoryBand
+from storage.models import Alert, Article, Match, SlackChannel, Source, StoryBand
 
 articles = cast(Table, Article.__table__)
 alerts = cast(Table, Alert.__table__)
 matches = cast(Table, Match.__table__)
 sources = cast(Table, Source.__table__)
+slack_channels = cast(Table, SlackChannel.__table__)
 story_bands = cast(Table, StoryBand.__table__)
