@@ -42,7 +42,8 @@ def select_sources(config: Config, only: list[str] | None) -> list[SourceConfig]
 def slack_settings(config: Config) -> SlackSettings:
     slack = config.slack
     return SlackSettings(
-        token=slack.token, channel=slack.channel, base_url=slack.base_url, webhook_url=slack.webhook_url, locale=slack.locale
+        token=slack.token, channel=slack.channel, base_url=slack.base_url, webhook_url=slack.webhook_url, locale=slack.locale,
+        pace=slack.pace.total_seconds(),
     )
 
 
