@@ -36,6 +36,8 @@ import redis
 from tests.support.corpus import CorpusPage, extract_once
 from tests.support.news_site import NewsSite
 
+pytest_plugins = ["tests.support.longest_first"]
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 POSTGRES_ADMIN = os.environ.get("VIGIA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
