@@ -35,7 +35,7 @@ def _untimed(tiers: set[str]) -> float:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.cache is None:
+    if getattr(config, "cache", None) is None:
         return
     known: dict[str, float] = config.cache.get(CACHE_KEY, {})
     items.sort(key=lambda item: -_weight(item, known))  # stable: equal weights keep their order
@@ -51,7 +51,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
-    if config.cache is None or hasattr(config, "workerinput") or not _timed:
+    if getattr(config, "cache", None) is None or hasattr(config, "workerinput") or not _timed:
         return  # an xdist worker: the controller, which sees every report, writes
     known: dict[str, float] = config.cache.get(CACHE_KEY, {})
     config.cache.set(CACHE_KEY, {**known, **{nodeid: round(seconds, 2) for nodeid, seconds in _timed.items()}})
