@@ -87,7 +87,9 @@ class Daemon:
             text=True,
         )
         threading.Thread(target=self._read, args=(self.process,), daemon=True).start()
-        line = eventually(lambda: self.find(lambda e: "health and metrics" in e["message"]), 20, "the daemon to listen")
+        # A bound, not a measure: on a shared 2-core machine the imports and the migration alone
+        # have taken over 20 s.
+        line = eventually(lambda: self.find(lambda e: "health and metrics" in e["message"]), 60, "the daemon to listen")
         self.base = line["url"]
         return self
 
