@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts import outbox
 from alerts.client import Sender
-from alerts.pacing import ChannelPacer
+from alerts.pacing import INTERVAL, ChannelPacer
 from alerts.redact import Redactor
 from storage.models import utcnow
 
@@ -29,6 +29,7 @@ class SlackSettings:
     locale: str = "es"
     timeout: float = 30.0  # seconds slack_sdk waits for one answer
     lease: timedelta = outbox.STALE_CLAIM
+    pace: float = INTERVAL  # seconds between messages to one channel
 
     @property
     def secrets(self) -> list[str]:

@@ -29,7 +29,7 @@ from alerts import claims, digests, instances, outbox
 from alerts.client import Sender, WebApiSender, WebhookSender
 from alerts.delivery import DeliveryReport, Run, SlackSettings, StopRun
 from alerts.errors import AlertError, SlackError, SlackReplyRefused, SlackTemporaryError
-from alerts.pacing import ChannelPacer
+from alerts.pacing import INTERVAL, ChannelPacer
 from alerts.posting import post
 from alerts.rendering import (
     copies_message_for,
@@ -43,8 +43,16 @@ log = logging.getLogger(__name__)
 
 # Set when the daemon shuts down: no new post starts, inline waits end.
 SHUTDOWN = threading.Event()
-# Slack's pace is per channel whichever run posts: one pacer for the process.
+# Slack's pace is per channel whichever run posts: one pacer for the process (one per
+# configured pace, should a process deliver with settings of another pace).
 PACER = ChannelPacer()
+_OTHER_PACERS: dict[float, ChannelPacer] = {}
+
+
+def _pacer_for(pace: float) -> ChannelPacer:
+    if pace == INTERVAL:
+        return PACER
+    return _OTHER_PACERS.setdefault(pace, ChannelPacer(per_second=1 / pace))
 
 
 def default_worker() -> str:
@@ -76,7 +84,7 @@ def deliver_pending(
     its next post.
     """
     run = Run(sessionmaker, sender or make_sender(slack), slack, now=now, worker=worker or default_worker(),
-              stop=stop or SHUTDOWN, pacer=PACER)
+              stop=stop or SHUTDOWN, pacer=_pacer_for(slack.pace))
     try:
         _deliver(run)
         with sessionmaker() as session:

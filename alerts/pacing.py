@@ -11,7 +11,8 @@ import threading
 import time
 
 # A little under Slack's one a second, so network jitter never pushes two posts into one second.
-PER_SECOND = 1 / 1.1
+INTERVAL = 1.1  # seconds between messages to one channel (config: slack.pace)
+PER_SECOND = 1 / INTERVAL
 BURST = 3
 
 

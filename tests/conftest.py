@@ -4,7 +4,7 @@ and the test tiers.
 Every test gets markers from what it uses, in ``pytest_collection_modifyitems`` (nobody
 writes them by hand, so a new test lands in the right tier by itself):
 
-- ``postgres``: it uses the ``postgres_url`` fixture, or runs with a parameter ``"postgres"``
+- ``postgres``: it uses the ``postgres_url`` or ``migrated_postgres_url`` fixture, or runs with a parameter ``"postgres"``
   (``db_url[postgres]``, ``backend=postgres``).
 - ``redis``: it uses the ``redis_client`` fixture, or its module imports the ``redis`` client (it talks to the Redis on 6379).
 - ``daemon``: its module is ``tests/test_daemon_*.py``.
@@ -23,6 +23,7 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import os
+import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -33,8 +34,11 @@ import psycopg
 import pytest
 import redis
 
+from storage.db import open_database
 from tests.support.corpus import CorpusPage, extract_once
 from tests.support.news_site import NewsSite
+
+pytest_plugins = ["tests.support.longest_first"]
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -71,9 +75,13 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    yield from _postgres_database()
+
+
+def _postgres_database(template: str | None = None) -> Iterator[str]:
     name = f"vigia_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     base = POSTGRES_ADMIN.rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"
@@ -86,6 +94,54 @@ def postgres_url() -> Iterator[str]:
 def db_url(request: pytest.FixtureRequest) -> str:
     """A fresh database URL on each backend: tests using it run twice."""
     return request.getfixturevalue(f"{request.param}_url")
+
+
+# Migrated databases: the schema made once per test process, copied for each test. For tests
+# whose subject is not the migrations (those take the empty ones above): Alembic's upgrade
+# costs a second or two of commits per test on PostgreSQL and half a second on SQLite.
+
+@pytest.fixture(scope="session")
+def _migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "vigia.db"
+    engine, _ = open_database(f"sqlite:///{path}")
+    engine.dispose()  # the last connection closed checkpoints the WAL: the schema is in the file alone
+    if path.with_name(path.name + "-wal").exists():
+        pytest.fail(f"the template database {path} kept a WAL file: copying the file alone would lose it")
+    return path
+
+
+@pytest.fixture
+def migrated_sqlite_url(_migrated_sqlite_template: Path, tmp_path: Path) -> str:
+    """A fresh SQLite database already migrated to the head revision."""
+    path = tmp_path / "vigia.db"
+    shutil.copyfile(_migrated_sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def _migrated_postgres_template() -> Iterator[str]:
+    name = f"vigia_template_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        engine, _ = open_database(f"{POSTGRES_ADMIN.rsplit('/', 1)[0]}/{name}")
+        engine.dispose()  # CREATE DATABASE … TEMPLATE needs nobody connected to the template
+        yield name
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def migrated_postgres_url(_migrated_postgres_template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database already migrated to the head revision, dropped afterwards."""
+    yield from _postgres_database(template=_migrated_postgres_template)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def migrated_db_url(request: pytest.FixtureRequest) -> str:
+    """:func:`db_url`, already migrated: tests using it run twice."""
+    return request.getfixturevalue(f"migrated_{request.param}_url")
 
 
 # Loopback news sites: started once per session (stopping one waits out serve_forever's 0.5 s
@@ -155,7 +211,7 @@ def _tiers(item: pytest.Item) -> list[str]:
     callspec = getattr(item, "callspec", None)
     params = callspec.params.values() if callspec is not None else ()
     tiers = []
-    if "postgres_url" in getattr(item, "fixturenames", ()) or any(p == "postgres" for p in params if isinstance(p, str)):
+    if {"postgres_url", "migrated_postgres_url"} & set(getattr(item, "fixturenames", ())) or any(p == "postgres" for p in params if isinstance(p, str)):
         tiers.append("postgres")
     if "redis_client" in getattr(item, "fixturenames", ()) or (
             module is not None and any(getattr(v, "__name__", None) == "redis" for v in vars(module).values())):

@@ -25,8 +25,8 @@ def add(maker, slug: str, channel: str | None = None) -> None:
         session.commit()
 
 
-def test_backlog_listing_and_retry(db_url: str) -> None:
-    engine, maker = open_database(db_url)
+def test_backlog_listing_and_retry(migrated_db_url: str) -> None:
+    engine, maker = open_database(migrated_db_url)
     out = io.StringIO()
     assert alerts_command(maker, out) == 0
     assert "no pending or failed alerts" in out.getvalue()

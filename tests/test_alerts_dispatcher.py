@@ -32,16 +32,16 @@ WIRE_TEXT = (
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine, maker = open_database(db_url)
+def db(migrated_db_url: str) -> Iterator[sessionmaker[Session]]:
+    engine, maker = open_database(migrated_db_url)
     yield maker
     engine.dispose()
 
 
 @pytest.fixture
-def sqlite_db(sqlite_url: str) -> Iterator[sessionmaker[Session]]:
+def sqlite_db(migrated_sqlite_url: str) -> Iterator[sessionmaker[Session]]:
     """For what does not depend on the backend (rendering, client faults): SQLite only, faster."""
-    engine, maker = open_database(sqlite_url)
+    engine, maker = open_database(migrated_sqlite_url)
     yield maker
     engine.dispose()
 

@@ -36,8 +36,8 @@ FP = 0x0F0F_0F0F_0F0F_0F0F
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine, maker = open_database(db_url)
+def db(migrated_db_url: str) -> Iterator[sessionmaker[Session]]:
+    engine, maker = open_database(migrated_db_url)
     yield maker
     engine.dispose()
 
@@ -80,11 +80,11 @@ def test_every_message_carries_metadata_naming_its_alert(db, slack) -> None:
     assert rows[0].article_id == story and reply["thread_ts"] == parent["ts"]
 
 
-def test_killed_mid_post_the_restart_adopts_the_message_slack_took(db, db_url: str, slack) -> None:
+def test_killed_mid_post_the_restart_adopts_the_message_slack_took(db, migrated_db_url: str, slack) -> None:
     add(db, "killed", outlet="AP", fingerprint=FP)
     add(db, "killed-copy", outlet="Infobae", fingerprint=FP, now=T0 + timedelta(minutes=1))
     slack.slow_down(30)  # Slack takes the message, then is slow to answer
-    child = subprocess.Popen([sys.executable, "-c", DISPATCH, db_url, slack.url, CHANNEL], cwd=REPO,
+    child = subprocess.Popen([sys.executable, "-c", DISPATCH, migrated_db_url, slack.url, CHANNEL], cwd=REPO,
                              env={**os.environ, "PYTHONPATH": str(REPO)})
     eventually(lambda: slack.messages, 20, "the post to reach Slack")
     child.send_signal(signal.SIGKILL)
@@ -229,8 +229,8 @@ def test_an_error_about_one_message_fails_that_message_only(db, slack) -> None:
 
 
 @pytest.mark.parametrize("code", ["invalid_auth", "token_revoked", "account_inactive"])
-def test_token_errors_block_every_channel(sqlite_url: str, code: str) -> None:
-    engine, maker = open_database(sqlite_url)
+def test_token_errors_block_every_channel(migrated_sqlite_url: str, code: str) -> None:
+    engine, maker = open_database(migrated_sqlite_url)
     add(maker, "uno")
     add(maker, "dos", matches=None)
     with SlackStandIn(token="xoxb-test") as slack:
@@ -255,10 +255,10 @@ def test_tls_to_a_plain_http_port_fails_at_once_naming_base_url(db, slack) -> No
     assert not slack.calls  # nothing reached the plain-HTTP port as a request
 
 
-def test_temporary_failures_give_up_after_a_bounded_number_of_attempts(sqlite_url: str) -> None:
+def test_temporary_failures_give_up_after_a_bounded_number_of_attempts(migrated_sqlite_url: str) -> None:
     from alerts.posting import MAX_ATTEMPTS
 
-    engine, maker = open_database(sqlite_url)
+    engine, maker = open_database(migrated_sqlite_url)
     add(maker, "sin-fin")
     with SlackStandIn(token="xoxb-test") as slack:
         slack.fail_next(100, status=503)
@@ -296,8 +296,8 @@ def test_a_mistyped_webhook_url_is_a_recorded_error_without_the_url(db) -> None:
 # -- item 18: Slack's pace ------------------------------------------------------------------------
 
 
-def test_a_burst_of_alerts_is_paced_to_slacks_rate_without_429s(sqlite_url: str) -> None:
-    engine, maker = open_database(sqlite_url)
+def test_a_burst_of_alerts_is_paced_to_slacks_rate_without_429s(migrated_sqlite_url: str) -> None:
+    engine, maker = open_database(migrated_sqlite_url)
     for index in range(6):
         add(maker, f"rafaga-{index}", title=f"Nota {index}", text=f"Texto {index} sobre fentanilo y aranceles.")
     with SlackStandIn(token="xoxb-test") as slack:
@@ -308,8 +308,8 @@ def test_a_burst_of_alerts_is_paced_to_slacks_rate_without_429s(sqlite_url: str)
     engine.dispose()
 
 
-def test_a_short_retry_after_is_waited_for_within_the_run(sqlite_url: str) -> None:
-    engine, maker = open_database(sqlite_url)
+def test_a_short_retry_after_is_waited_for_within_the_run(migrated_sqlite_url: str) -> None:
+    engine, maker = open_database(migrated_sqlite_url)
     add(maker, "paciencia")
     with SlackStandIn(token="xoxb-test") as slack:
         slack.fail_next(3, status=429, retry_after=1)

@@ -53,6 +53,17 @@ def test_good_config_expands_environment_and_parses_durations(tmp_path: Path) ->
     assert config.rules == [{"builtin": "mx-us-security"}]
 
 
+def test_slack_pace_defaults_to_slacks_rate_and_reaches_delivery(tmp_path: Path) -> None:
+    from vigia.from_config import slack_settings
+
+    path = write(tmp_path, GOOD.format(db="sqlite:///x.db"))
+    default = load_config(path, environ={"SLACK_BOT_TOKEN": "xoxb-123"})
+    assert default.slack.pace == timedelta(seconds=1.1) and slack_settings(default).pace == 1.1
+    path.write_text(path.read_text(encoding="utf-8").replace("  channel:", "  pace: 0.05s\n  channel:"), encoding="utf-8")
+    quick = load_config(path, environ={"SLACK_BOT_TOKEN": "xoxb-123"})
+    assert slack_settings(quick).pace == 0.05
+
+
 @pytest.mark.parametrize(
     ("edit", "key", "words"),
     [

@@ -19,7 +19,7 @@ from storage.db import open_database
 from storage.models import Alert, Article
 from tests.support.labelled import FORMATS, article_page, feed, load_labelled, outlets, stories
 from tests.support.news_site import NewsSite
-from tests.support.slack_standin import SlackStandIn
+from tests.support.slack_standin import QUICK_PACE, SlackStandIn
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus" / "articles"
@@ -54,7 +54,8 @@ def build_web(site: NewsSite) -> list[dict]:
 def write_config(folder: Path, db_url: str, slack_url: str, sources: list[dict]) -> Path:
     config = {
         "database": {"url": db_url},
-        "slack": {"token": "${SLACK_BOT_TOKEN}", "channel": "#monitoreo-seguridad", "base_url": slack_url},
+        "slack": {"token": "${SLACK_BOT_TOKEN}", "channel": "#monitoreo-seguridad", "base_url": slack_url,
+                  "pace": QUICK_PACE},
         "sources": sources,
         "crawler": {"autothrottle": False, "concurrency_per_domain": 8},
     }

@@ -17,7 +17,7 @@ import yaml
 
 from tests.support.labelled import FORMATS, LabelledArticle, article_page, feed, outlets, slugify
 from tests.support.news_site import NewsSite
-from tests.support.slack_standin import SlackStandIn
+from tests.support.slack_standin import QUICK_PACE, SlackStandIn
 
 REPO = Path(__file__).resolve().parents[1]
 HELDOUT = REPO / "tests" / "fixtures" / "rules" / "realnews-heldout.jsonl"
@@ -64,7 +64,8 @@ def test_real_news_kinds_one_message_per_story_copies_threaded_third_countries_s
             sources.append({"name": outlet, "type": "sitemap" if kind == "sitemap" else "rss", "url": site.url(f"/feeds/{index}.xml")})
         config = {
             "database": {"url": db_url},
-            "slack": {"token": "${SLACK_BOT_TOKEN}", "channel": "#monitoreo-seguridad", "base_url": slack.url},
+            "slack": {"token": "${SLACK_BOT_TOKEN}", "channel": "#monitoreo-seguridad", "base_url": slack.url,
+                      "pace": QUICK_PACE},
             "sources": sources,
             "crawler": {"autothrottle": False, "concurrency_per_domain": 8},
         }

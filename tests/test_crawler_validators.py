@@ -56,12 +56,12 @@ def test_a_failed_article_is_retried_because_its_feed_is_read_again(site: NewsSi
     assert [r.header("If-None-Match") for r in site.fetched("/rss.xml")] != [None]
 
 
-def test_an_article_the_database_refuses_is_an_error_and_is_retried(site: NewsSite, postgres_url: str) -> None:
+def test_an_article_the_database_refuses_is_an_error_and_is_retried(site: NewsSite, migrated_postgres_url: str) -> None:
     """A storage failure mid-crawl (here a PostgreSQL trigger) is counted, and the next crawl stores it."""
     import psycopg
 
     ruleset = load_rules([{"builtin": "mx-us-security"}], Path("."))
-    open_database(postgres_url)
+    postgres_url = migrated_postgres_url
     with psycopg.connect(postgres_url, autocommit=True) as connection:
         connection.execute(
             """CREATE FUNCTION refuse_poison() RETURNS trigger AS $$

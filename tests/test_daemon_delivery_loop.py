@@ -24,8 +24,8 @@ from vigia.daemon.metrics import DaemonMetrics
 
 
 @pytest.fixture
-def db(sqlite_url: str) -> Iterator[sessionmaker[Session]]:
-    engine, maker = open_database(sqlite_url)
+def db(migrated_sqlite_url: str) -> Iterator[sessionmaker[Session]]:
+    engine, maker = open_database(migrated_sqlite_url)
     yield maker
     engine.dispose()
     SHUTDOWN.clear()

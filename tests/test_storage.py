@@ -59,8 +59,8 @@ def test_unreachable_database_is_a_clear_error() -> None:
     assert "127.0.0.1:1" in str(caught.value)
 
 
-def test_article_matches_and_alert_are_stored_once(db_url: str) -> None:
-    _, sessions = open_database(db_url)
+def test_article_matches_and_alert_are_stored_once(migrated_db_url: str) -> None:
+    _, sessions = open_database(migrated_db_url)
     with sessions.begin() as session:
         ensure_sources(session, [("Milenio", "rss", "http://127.0.0.1/feed")])
         first = store_article(session, record("https://milenio.com/a"), [match()], alert=True, default_channel="#seg")
@@ -77,8 +77,8 @@ def test_article_matches_and_alert_are_stored_once(db_url: str) -> None:
         assert known_urls(session, ["https://milenio.com/a", "https://milenio.com/b"]) == {"https://milenio.com/a"}
 
 
-def test_syndicated_copy_threads_under_the_first_story(db_url: str) -> None:
-    _, sessions = open_database(db_url)
+def test_syndicated_copy_threads_under_the_first_story(migrated_db_url: str) -> None:
+    _, sessions = open_database(migrated_db_url)
     with sessions.begin() as session:
         first = store_article(session, record("https://a.mx/1", fingerprint=0b1011), [match()], alert=True, default_channel="#seg")
         copy = store_article(session, record("https://b.mx/1", fingerprint=0b1001, outlet="Infobae"), [match()], alert=True, default_channel="#seg")
@@ -92,8 +92,8 @@ def test_syndicated_copy_threads_under_the_first_story(db_url: str) -> None:
     assert kinds == {first.id: ("story", first.id), copy.id: ("copy", first.id), other.id: ("story", other.id)}
 
 
-def test_rules_alert_once_per_channel_naming_every_rule(db_url: str) -> None:
-    _, sessions = open_database(db_url)
+def test_rules_alert_once_per_channel_naming_every_rule(migrated_db_url: str) -> None:
+    _, sessions = open_database(migrated_db_url)
     with sessions.begin() as session:
         stored = store_article(
             session,
@@ -108,8 +108,8 @@ def test_rules_alert_once_per_channel_naming_every_rule(db_url: str) -> None:
     assert alerts == {"#seg": ("story", ["a", "b"]), "#agua": ("story", ["c"]), "#diario": ("digest", ["d"])}
 
 
-def test_stale_or_unmatched_articles_queue_no_alert(db_url: str) -> None:
-    _, sessions = open_database(db_url)
+def test_stale_or_unmatched_articles_queue_no_alert(migrated_db_url: str) -> None:
+    _, sessions = open_database(migrated_db_url)
     with sessions.begin() as session:
         store_article(session, record("https://a.mx/old"), [match()], alert=False, default_channel="#seg")
         store_article(session, record("https://a.mx/none", status="unmatched"), [], alert=True, default_channel="#seg")
@@ -118,8 +118,8 @@ def test_stale_or_unmatched_articles_queue_no_alert(db_url: str) -> None:
         assert len(session.scalars(select(Article)).all()) == 2
 
 
-def test_source_health_is_recorded(db_url: str) -> None:
-    _, sessions = open_database(db_url)
+def test_source_health_is_recorded(migrated_db_url: str) -> None:
+    _, sessions = open_database(migrated_db_url)
     with sessions.begin() as session:
         ensure_sources(session, [("Feed", "rss", "http://127.0.0.1/feed")])
         record_source_success(session, "Feed", etag='"v1"', last_modified="Mon, 12 Jan 2026 10:00:00 GMT")
@@ -146,9 +146,9 @@ WIRE = (
 )
 
 
-def test_an_edited_copy_with_a_far_fingerprint_still_joins_its_story(db_url: str) -> None:
+def test_an_edited_copy_with_a_far_fingerprint_still_joins_its_story(migrated_db_url: str) -> None:
     """SimHash distance alone depends on edits; near candidates are confirmed by their text."""
-    _, sessions = open_database(db_url)
+    _, sessions = open_database(migrated_db_url)
     edited = "Por Redacción. " + WIRE + " La reunión se produjo días antes de una visita oficial."
     unrelated = "Los productores de tomate pidieron defender sus exportaciones ante posibles cuotas comerciales."
     with sessions.begin() as session:
@@ -161,7 +161,7 @@ def test_an_edited_copy_with_a_far_fingerprint_still_joins_its_story(db_url: str
     assert other.story_id == other.id
 
 
-def test_a_published_date_far_in_the_future_is_stored_as_unknown(db_url: str) -> None:
+def test_a_published_date_far_in_the_future_is_stored_as_unknown(migrated_db_url: str) -> None:
     """Issue 10, item 17: a feed saying year 9998 does not make an article the freshest forever."""
     from datetime import datetime
 
@@ -170,7 +170,7 @@ def test_a_published_date_far_in_the_future_is_stored_as_unknown(db_url: str) ->
     from storage.queries import store_article as _store
     from storage.records import ArticleRecord as _Record
 
-    engine, maker = _open(db_url)
+    engine, maker = _open(migrated_db_url)
     now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
     dates = {"lejana": datetime(9998, 1, 1, tzinfo=UTC), "mañana": datetime(2026, 12, 1, 20, 0, tzinfo=UTC)}
     with maker.begin() as session:

@@ -69,81 +69,81 @@ def store_all(db_url: str, records: list[tuple[ArticleRecord, list[MatchRecord]]
     return stories
 
 
-def test_wire_copies_with_another_lede_byline_ending_or_boilerplate_join(db_url: str, labelled: list[dict]) -> None:
+def test_wire_copies_with_another_lede_byline_ending_or_boilerplate_join(migrated_db_url: str, labelled: list[dict]) -> None:
     groups: dict[str, list[dict]] = {}
     for row in labelled:
         if row["group"] and row["category"] == "syndicated":
             groups.setdefault(row["group"], []).append(row)
     assert {"rh-wire-26", "rt-wire-call"} <= set(groups)
     ordered = [row for group in groups.values() for row in group]
-    stories = store_all(db_url, [(record(row), matches(row)) for row in ordered])
+    stories = store_all(migrated_db_url, [(record(row), matches(row)) for row in ordered])
     story_of = {row["id"]: story for row, story in zip(ordered, stories)}
     for name, group in groups.items():
         assert len({story_of[row["id"]] for row in group}) == 1, name
     assert len(set(stories)) == len(groups)  # and no two wire stories merged
 
 
-def test_two_outlets_write_ups_of_one_event_join(db_url: str, labelled: list[dict]) -> None:
+def test_two_outlets_write_ups_of_one_event_join(migrated_db_url: str, labelled: list[dict]) -> None:
     rows_ = by_id(labelled)
     pairs = [("rh24", "rh25"), ("rt24", "rt25")]
     ordered = [rows_[i] for pair in pairs for i in pair]
-    stories = store_all(db_url, [(record(row), matches(row)) for row in ordered])
+    stories = store_all(migrated_db_url, [(record(row), matches(row)) for row in ordered])
     assert stories[0] == stories[1] and stories[2] == stories[3]
     assert stories[0] != stories[2]
 
 
-def test_different_stories_stay_apart(db_url: str, labelled: list[dict]) -> None:
+def test_different_stories_stay_apart(migrated_db_url: str, labelled: list[dict]) -> None:
     """Every relevant article that is not a copy or write-up of another, all stored on one day:
     each is its own story (two extraditions, calls and meetings with the same officials…)."""
     singles = [row for row in labelled if row["relevant"] and not row["group"]]
     assert len(singles) > 60
     day = datetime.fromisoformat("2026-03-05T08:00:00-06:00")
     records = [(record(row, day + timedelta(minutes=10 * i)), matches(row)) for i, row in enumerate(singles)]
-    stories = store_all(db_url, records)
+    stories = store_all(migrated_db_url, records)
     merged = [(singles[i]["id"], singles[stories.index(story)]["id"]) for i, story in enumerate(stories)
               if stories.index(story) != i]
     assert merged == []
 
 
-def test_two_extraditions_on_the_same_day_are_two_stories(sqlite_url: str, labelled: list[dict]) -> None:
+def test_two_extraditions_on_the_same_day_are_two_stories(migrated_sqlite_url: str, labelled: list[dict]) -> None:
     rows_ = by_id(labelled)
     day = datetime.fromisoformat("2026-03-19T10:00:00-06:00")
     first, second = rows_["rh17"], rows_["rh26"]
-    stories = store_all(sqlite_url, [(record(first, day), matches(first)), (record(second, day + timedelta(hours=2)), matches(second))])
+    stories = store_all(migrated_sqlite_url, [(record(first, day), matches(first)), (record(second, day + timedelta(hours=2)), matches(second))])
     assert stories[0] != stories[1]
 
 
-def test_another_call_between_the_same_presidents_a_day_later_is_another_story(sqlite_url: str, labelled: list[dict]) -> None:
+def test_another_call_between_the_same_presidents_a_day_later_is_another_story(migrated_sqlite_url: str, labelled: list[dict]) -> None:
     """Same two people, same topic words, the next day: two calls, two stories."""
     rows_ = by_id(labelled)
     first, second = rows_["rt21"], rows_["h001"]
     published = datetime.fromisoformat(first["published"])
-    stories = store_all(sqlite_url, [(record(first), matches(first)),
+    stories = store_all(migrated_sqlite_url, [(record(first), matches(first)),
                                      (record(second, published + timedelta(hours=20)), matches(second))])
     assert stories[0] != stories[1]
 
 
-def test_a_write_up_days_later_is_another_story(sqlite_url: str, labelled: list[dict]) -> None:
+def test_a_write_up_days_later_is_another_story(migrated_sqlite_url: str, labelled: list[dict]) -> None:
     rows_ = by_id(labelled)
     first, later = rows_["rh24"], rows_["rh25"]
     published = datetime.fromisoformat(first["published"])
-    stories = store_all(sqlite_url, [(record(first), matches(first)),
+    stories = store_all(migrated_sqlite_url, [(record(first), matches(first)),
                                      (record(later, published + timedelta(days=3)), matches(later))])
     assert stories[0] != stories[1]
 
 
-def test_an_unmatched_article_never_joins_by_event(sqlite_url: str, labelled: list[dict]) -> None:
+def test_an_unmatched_article_never_joins_by_event(migrated_sqlite_url: str, labelled: list[dict]) -> None:
     """The event join needs the same rule on both sides: a page that matched nothing is on its own."""
     rows_ = by_id(labelled)
     first, other = rows_["rh24"], replace(record(rows_["rh25"]), status="unmatched")
-    stories = store_all(sqlite_url, [(record(first), matches(first)), (other, [])])
+    stories = store_all(migrated_sqlite_url, [(record(first), matches(first)), (other, [])])
     assert stories[0] != stories[1]
 
 
-def test_each_article_keeps_its_band_keys(sqlite_url: str, labelled: list[dict]) -> None:
+def test_each_article_keeps_its_band_keys(migrated_sqlite_url: str, labelled: list[dict]) -> None:
     row = by_id(labelled)["rh08"]
-    store_all(sqlite_url, [(record(row), matches(row))])
-    _, sessions = open_database(sqlite_url)
+    store_all(migrated_sqlite_url, [(record(row), matches(row))])
+    _, sessions = open_database(migrated_sqlite_url)
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(StoryBand)) == 32
 

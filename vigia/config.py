@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from alerts.pacing import INTERVAL as PACE_SECONDS
 from crawler.addresses import parse_allowed_host
 from rules.bounded_yaml import YAMLTooLarge, load_bounded
 from rules.linear_regex import RegexSyntaxError, compile_linear
@@ -70,6 +71,9 @@ class SlackConfig(Section):
     base_url: str = "https://slack.com/api/"
     webhook_url: str | None = None
     locale: Literal["es", "en"] = "es"
+    # At most one message per channel each ``pace`` (short bursts allowed): a little slower
+    # than Slack's one a second. Shorter only against a stand-in that does not enforce it (tests).
+    pace: Duration = timedelta(seconds=PACE_SECONDS)
 
     @field_validator("base_url")
     @classmethod

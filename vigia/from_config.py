@@ -47,7 +47,8 @@ def slack_settings(config: Config) -> SlackSettings:
 
     slack = config.slack
     return SlackSettings(
-        token=slack.token, channel=slack.channel, base_url=slack.base_url, webhook_url=slack.webhook_url, locale=slack.locale
+        token=slack.token, channel=slack.channel, base_url=slack.base_url, webhook_url=slack.webhook_url, locale=slack.locale,
+        pace=slack.pace.total_seconds(),
     )
 
 

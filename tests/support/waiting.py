@@ -10,11 +10,18 @@ import pytest
 
 
 def eventually(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Poll until ``check()`` is truthy and return its value; fail naming ``what`` otherwise."""
+    """Poll until ``check()`` is truthy and return its value; fail naming ``what`` otherwise.
+
+    Quick at first (most waits end within a few tenths of a second), then every 0.2 s: a check
+    may cost the process under test work of its own (a /metrics scrape), and on a shared 2-core
+    machine twenty checks a second for a minute take CPU from the very process awaited.
+    """
     deadline = time.monotonic() + timeout
+    pause = 0.02
     while time.monotonic() < deadline:
         value = check()
         if value:
             return value
-        time.sleep(0.05)
+        time.sleep(pause)
+        pause = min(pause * 1.5, 0.2)
     pytest.fail(f"after {timeout:g}s still waiting for: {what}")
