@@ -27,11 +27,18 @@ from crawler.addresses import (
 )
 from crawler.resolver import InternalAddressAnswer
 
-CRAWL_DELAY_CAP = 30.0
 # Scrapy 2.19 wraps Twisted's DNSLookupError in its own CannotResolveHostError.
 LOOKUP_ERRORS: tuple[type[Exception], ...] = tuple(
     kind for kind in (getattr(scrapy_errors, "CannotResolveHostError", None), DNSLookupError) if kind
 )
+
+
+def spec_setting(settings: Any, name: str) -> float:
+    """A number ``crawl_settings`` takes from the spec; its default lives in vigia.config only."""
+    value = settings.get(name)
+    if value is None:
+        raise ValueError(f"{name} is not set: crawler.process.crawl_settings sets it from the crawl's spec")
+    return float(value)
 
 
 class CrawlDelayMiddleware:
@@ -54,7 +61,7 @@ class CrawlDelayMiddleware:
         if not crawler.settings.getbool("ROBOTSTXT_OBEY"):
             raise NotConfigured
         user_agent = crawler.settings.get("ROBOTSTXT_USER_AGENT") or crawler.settings.get("USER_AGENT")
-        middleware = cls(user_agent, crawler.settings.getfloat("VIGIA_CRAWL_DELAY_CAP", CRAWL_DELAY_CAP))
+        middleware = cls(user_agent, spec_setting(crawler.settings, "VIGIA_CRAWL_DELAY_CAP"))
         crawler.signals.connect(middleware.robots_parsed, signal=signals.robots_parsed)
         return middleware
 
@@ -89,7 +96,7 @@ class RetryAfterMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> RetryAfterMiddleware:
-        return cls(crawler.settings.getfloat("VIGIA_RETRY_AFTER_MAX", 30.0))
+        return cls(spec_setting(crawler.settings, "VIGIA_RETRY_AFTER_MAX"))
 
     async def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
         if response.status not in (429, 503):

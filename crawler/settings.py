@@ -32,7 +32,8 @@ SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
-VIGIA_CRAWL_DELAY_CAP = 30.0  # seconds; a larger robots.txt Crawl-delay is cut to this
+# VIGIA_CRAWL_DELAY_CAP and VIGIA_RETRY_AFTER_MAX come from the spec (crawler.process.crawl_settings),
+# whose values are vigia.config's: no second copy of them here.
 
 # Limits: a hostile or broken server costs one URL, never the run.
 DNS_TIMEOUT = 15
