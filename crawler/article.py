@@ -5,9 +5,9 @@ extract (trafilatura with its fallbacks, then the navigation filter: ``crawler.e
 the listing's metadata where the page has none) → Spanish check (``rules.spanish``) →
 the ``rules.Document`` the rule set is matched against.
 
-The crawl runs ``read_article`` in its extraction pool (on the page its spider already
-decoded, as the bytes are gone by then); ``vigia match`` runs it on a fetched page or a
-saved file, and ``from_plain_text`` joins the same path after extraction for a text file.
+The crawl runs ``read_article`` in its extraction pool, on the page's bytes as downloaded
+(decoding is the worker's work too, and bytes cross the process boundary as one copy);
+``vigia match`` runs it on a fetched page or a saved file, and ``from_plain_text`` joins the same path after extraction for a text file.
 Everything here is picklable: the result crosses the pool's process boundary.
 """
 

@@ -135,9 +135,21 @@ def _has_prose(paragraphs: list[str]) -> bool:
     return any(len(p.split()) >= PROSE_WORDS for p in paragraphs)
 
 
+# Pages that take trafilatura down the paths real pages take, so that what it loads on first
+# use is loaded by warm_up: the fallback extractors with justext's stoplists (a page too short for
+# precision mode), and htmldate's search of the text for a date, which loads the month names of
+# every dateparser locale (~40 MB, ~3 s of CPU).
+_SENTENCE = "<p>El gobierno anunció el martes un acuerdo de cooperación con las autoridades de la región.</p>"
+WARM_UP_PAGES = (
+    "<html><body><p>hola</p></body></html>",
+    f"<html><body><article><h1>Nota</h1><p>Publicado el martes 3 de marzo de 2025, 10:15 h</p>{_SENTENCE * 5}</article></body></html>",
+)
+
+
 def warm_up() -> None:
-    """Import trafilatura in a fresh worker before real pages arrive."""
-    extract_article("<html><body><p>hola</p></body></html>", "http://localhost/")
+    """Load trafilatura and what it loads lazily on its first pages, before real pages arrive."""
+    for page in WARM_UP_PAGES:
+        extract_article(page, "http://localhost/")
 
 
 def clean_author(value: object) -> str | None:

@@ -30,7 +30,8 @@ class ArticleItem:
     outlet: str
     url: str  # where the page was finally fetched from
     canonical_url: str  # as listed, canonicalised: the storage key
-    html: str | None
+    page: bytes | None  # the body as downloaded; the extraction worker decodes it
+    content_type: str | None  # its Content-Type header (the charset helps decode it)
     listed: ListedArticle
     # Filled by the extract stage.
     title: str | None = None

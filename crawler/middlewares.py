@@ -11,8 +11,9 @@ from typing import Any
 
 from scrapy import exceptions as scrapy_errors
 from scrapy import signals
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.http import Request, Response
+from scrapy.http import HtmlResponse, Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.error import DNSLookupError
@@ -127,6 +128,27 @@ def retry_after_seconds(value: str) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+# Scrapy reads a meta refresh in the first 4,096 characters of the page: at most 4 bytes each.
+HEAD_BYTES = 4 * 4096
+
+
+class HeadMetaRefreshMiddleware(MetaRefreshMiddleware):
+    """Scrapy's meta-refresh redirects, read from the head of the page only.
+
+    Scrapy's own looks at the first 4,096 characters of ``response.text``, which decodes the
+    whole page and keeps that text on the response for as long as the page waits for, and
+    goes through, extraction (the extraction workers decode the page themselves). The first
+    ``HEAD_BYTES`` bytes, decoded on their own, hold those characters in any encoding.
+    """
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
+        if not isinstance(response, HtmlResponse) or len(response.body) <= HEAD_BYTES:
+            return super().process_response(request, response)
+        head = response.replace(body=response.body[:HEAD_BYTES])
+        followed = super().process_response(request, head)
+        return response if followed is head else followed
 
 
 class PrivateAddressRefused(IgnoreRequest):

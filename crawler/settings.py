@@ -56,6 +56,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.AddressGuardMiddleware": 40,  # first: no internal host is asked anything
     "crawler.middlewares.CrawlDelayMiddleware": 110,  # right after RobotsTxtMiddleware (100)
     "crawler.middlewares.RetryAfterMiddleware": 560,  # sees responses before RetryMiddleware (550)
+    # Scrapy's decodes every whole page to look for a <meta http-equiv="refresh">; ours reads its head.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.HeadMetaRefreshMiddleware": 580,
 }
 
 ITEM_PIPELINES = {
