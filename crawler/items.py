@@ -45,6 +45,7 @@ class ArticleItem:
     status: str = "unmatched"  # matched | unmatched | skipped | error
     skip_reason: str | None = None
     fingerprint: int | None = None
+    signed: Any = None  # stories.Signed: the text's shingles and band keys, from the extraction worker
     matches: list[Any] = field(default_factory=list)  # storage.records.MatchRecord
     # Filled by the store stage, for the poll's tally.
     new: bool = False

@@ -24,6 +24,10 @@ DOWNLOAD_DELAY = 0
 # callback's output; an article page yields one item, so the default 100 cost 100 tasks
 # a page (~5 ms of CPU) for nothing. Listings yield requests, which are only enqueued.
 CONCURRENT_ITEMS = 4
+# Bytes of responses being processed (mostly article pages waiting for an extraction worker)
+# above which Scrapy starts no new download. Its default, 5 MB, held ~40 pages for two workers
+# that need a few each to stay busy; every held page is memory of the crawl process.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 2_000_000
 # First come, first served: Scrapy's default queues are LIFO (depth-first), under which a
 # long-lived worker's newest polls would keep overtaking older ones. Priorities still
 # put listings before articles.
@@ -59,7 +63,21 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's decodes every whole page to look for a <meta http-equiv="refresh">; ours reads its head.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.HeadMetaRefreshMiddleware": 580,
+    # Each middleware costs every request and response a turn through its hooks. These do
+    # nothing for this spider: it sets no allowed_domains (AddressGuardMiddleware keeps links
+    # where they may go) and no HTTP credentials.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
 }
+# Nor these: no depth limit (listings are bounded per poll, crawler.state), no Referer
+# header to compute for every article (an outlet learns nothing it needs from it), and the
+# meta-copy warnings are for spiders that copy response.meta, which ours does not.
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+}
+DOWNLOADER_STATS = False  # per-request byte counts in the stats, read by nobody
 
 ITEM_PIPELINES = {
     "crawler.pipelines.extract.ExtractPipeline": 100,
