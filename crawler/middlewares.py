@@ -146,7 +146,10 @@ class HeadMetaRefreshMiddleware(MetaRefreshMiddleware):
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
         if not isinstance(response, HtmlResponse) or len(response.body) <= HEAD_BYTES:
             return super().process_response(request, response)
-        head = response.replace(body=response.body[:HEAD_BYTES])
+        # Built anew, not by response.replace(), which would read response.encoding: for a page
+        # that declares none, that decodes the whole body to guess it.
+        head = HtmlResponse(response.url, status=response.status, headers=response.headers,
+                            body=response.body[:HEAD_BYTES], request=request)
         followed = super().process_response(request, head)
         return response if followed is head else followed
 

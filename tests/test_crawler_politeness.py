@@ -1,4 +1,5 @@
-"""Crawl-delay and Retry-After bounds: the config's limits reach the middlewares, and only from there."""
+"""Our downloader middlewares: the Crawl-delay and Retry-After bounds (the config's limits
+reach them, and only from there), and meta refresh read from a page's head."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from pathlib import Path
 import pytest
 from protego import Protego
 from scrapy import Request
+from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 from sqlalchemy.orm import sessionmaker
 
-from crawler.middlewares import CrawlDelayMiddleware, RetryAfterMiddleware
+from crawler.middlewares import CrawlDelayMiddleware, HeadMetaRefreshMiddleware, RetryAfterMiddleware
 from crawler.process import crawl_settings
 from crawler.state import CrawlRun
 from rules import load_rules
@@ -52,3 +54,27 @@ def test_without_the_crawl_s_settings_the_middlewares_refuse_to_guess() -> None:
         CrawlDelayMiddleware.from_crawler(crawler)
     with pytest.raises(ValueError, match="VIGIA_RETRY_AFTER_MAX is not set"):
         RetryAfterMiddleware.from_crawler(crawler)
+
+
+def refresh_middleware(max_delay: int = 100) -> HeadMetaRefreshMiddleware:
+    return HeadMetaRefreshMiddleware.from_crawler(get_crawler(settings_dict={"METAREFRESH_MAXDELAY": max_delay}))
+
+
+def long_page(head: str) -> HtmlResponse:
+    body = f"<html><head>{head}</head><body>{'<p>Texto de la nota, párrafo tras párrafo.</p>' * 2000}</body></html>"
+    return HtmlResponse("https://diario.example/nota.html", body=body.encode("utf-8"), headers={"Content-Type": "text/html"})
+
+
+def test_a_meta_refresh_in_the_head_of_a_long_page_is_followed_without_decoding_the_page() -> None:
+    page = long_page('<meta http-equiv="refresh" content="0;url=https://diario.example/real.html">')
+    followed = refresh_middleware().process_response(Request(page.url), page)
+    assert isinstance(followed, Request)
+    assert followed.url == "https://diario.example/real.html"
+    assert page._cached_ubody is None  # the page itself was never decoded here
+
+
+def test_a_long_page_without_one_goes_on_whole() -> None:
+    page = long_page("<title>Nota</title>")
+    assert refresh_middleware().process_response(Request(page.url), page) is page
+    assert len(page.body) > 16 * 4096
+    assert page._cached_ubody is None
