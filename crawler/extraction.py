@@ -135,15 +135,11 @@ def _has_prose(paragraphs: list[str]) -> bool:
     return any(len(p.split()) >= PROSE_WORDS for p in paragraphs)
 
 
-# Pages that take trafilatura down the paths real pages take, so that what it loads on first
-# use is loaded by warm_up: the fallback extractors with justext's stoplists (a page too short for
-# precision mode), and htmldate's search of the text for a date, which loads the month names of
-# every dateparser locale (~40 MB, ~3 s of CPU).
-_SENTENCE = "<p>El gobierno anunció el martes un acuerdo de cooperación con las autoridades de la región.</p>"
-WARM_UP_PAGES = (
-    "<html><body><p>hola</p></body></html>",
-    f"<html><body><article><h1>Nota</h1><p>Publicado el martes 3 de marzo de 2025, 10:15 h</p>{_SENTENCE * 5}</article></body></html>",
-)
+# A page too short for precision mode: trafilatura takes its fallback extractors, which load
+# justext's stoplists (~27 MB). Warming htmldate's search of the text for a date too (every
+# dateparser locale's month names, ~40 MB) would take ~3 s of CPU in the fork server before
+# the first worker starts, which holds a starting crawl (and a daemon's worker) that long.
+WARM_UP_PAGES = ("<html><body><p>hola</p></body></html>",)
 
 
 def warm_up() -> None:

@@ -4,8 +4,7 @@ Each worker is forked from the fork server (``forkserver`` start method), so wha
 fork server holds, every worker shares, page for page, until one of them writes to it.
 Importing this module (the pool names it in ``set_forkserver_preload``, which takes
 module names) loads trafilatura and fills its lazy caches there (``warm_up``: justext's
-stoplists, every dateparser locale's month names, tld's suffix trie), ~80 MB that each
-worker otherwise built for itself on its first pages. ``gc.freeze()`` then moves all of it
+stoplists, tld's suffix trie), ~70 MB that each worker otherwise held for itself. ``gc.freeze()`` then moves all of it
 to the collector's permanent generation: a worker's collections never write the GC
 headers of those objects, which would copy their pages into the worker one by one.
 """
