@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
-import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -62,10 +61,8 @@ class ExtractPipeline:
         # Workers die with this process even when it is SIGKILLed (crawler.pool_lifetime):
         # otherwise they, and the fork server waiting on them, run on forever.
         pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=watch_owner, initargs=(os.getpid(),))
-        # Starting the workers waits for the fork server to load and warm trafilatura (seconds):
-        # done off the reactor's thread, so listings download and a long-lived worker's
-        # heartbeat goes on meanwhile (a page that reaches the pool first waits for it).
-        threading.Thread(target=_start_workers, args=(pool, self.workers), name="extraction-pool-start", daemon=True).start()
+        for _ in range(self.workers):
+            pool.submit(warm_up)  # starts the workers now (warmed in the fork server, this is quick)
         return pool
 
     async def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
@@ -89,14 +86,6 @@ class ExtractPipeline:
     def _fail(self, item: ArticleItem, error: str) -> None:
         self.run.article_failed(item.source, item.url, error)
         raise DropItem(error)
-
-
-def _start_workers(pool: ProcessPoolExecutor, workers: int) -> None:
-    try:
-        for _ in range(workers):
-            pool.submit(warm_up)  # the workers start now, not with the first page
-    except RuntimeError:  # the pool was shut down meanwhile (the crawl ended at once)
-        pass
 
 
 def apply_article(item: ArticleItem, article: Article) -> None:
