@@ -135,9 +135,17 @@ def _has_prose(paragraphs: list[str]) -> bool:
     return any(len(p.split()) >= PROSE_WORDS for p in paragraphs)
 
 
+# A page too short for precision mode: trafilatura takes its fallback extractors, which load
+# justext's stoplists (~27 MB). Warming htmldate's search of the text for a date too (every
+# dateparser locale's month names, ~40 MB) would take ~3 s of CPU in the fork server before
+# the first worker starts, which holds a starting crawl (and a daemon's worker) that long.
+WARM_UP_PAGES = ("<html><body><p>hola</p></body></html>",)
+
+
 def warm_up() -> None:
-    """Import trafilatura in a fresh worker before real pages arrive."""
-    extract_article("<html><body><p>hola</p></body></html>", "http://localhost/")
+    """Load trafilatura and what it loads lazily on its first pages, before real pages arrive."""
+    for page in WARM_UP_PAGES:
+        extract_article(page, "http://localhost/")
 
 
 def clean_author(value: object) -> str | None:

@@ -30,7 +30,8 @@ class ArticleItem:
     outlet: str
     url: str  # where the page was finally fetched from
     canonical_url: str  # as listed, canonicalised: the storage key
-    html: str | None
+    page: bytes | None  # the body as downloaded; the extraction worker decodes it
+    content_type: str | None  # its Content-Type header (the charset helps decode it)
     listed: ListedArticle
     # Filled by the extract stage.
     title: str | None = None
@@ -44,6 +45,7 @@ class ArticleItem:
     status: str = "unmatched"  # matched | unmatched | skipped | error
     skip_reason: str | None = None
     fingerprint: int | None = None
+    signed: Any = None  # stories.Signed: the text's shingles and band keys, from the extraction worker
     matches: list[Any] = field(default_factory=list)  # storage.records.MatchRecord
     # Filled by the store stage, for the poll's tally.
     new: bool = False

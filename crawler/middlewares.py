@@ -11,8 +11,9 @@ from typing import Any
 
 from scrapy import exceptions as scrapy_errors
 from scrapy import signals
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.http import Request, Response
+from scrapy.http import HtmlResponse, Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.error import DNSLookupError
@@ -27,11 +28,18 @@ from crawler.addresses import (
 )
 from crawler.resolver import InternalAddressAnswer
 
-CRAWL_DELAY_CAP = 30.0
 # Scrapy 2.19 wraps Twisted's DNSLookupError in its own CannotResolveHostError.
 LOOKUP_ERRORS: tuple[type[Exception], ...] = tuple(
     kind for kind in (getattr(scrapy_errors, "CannotResolveHostError", None), DNSLookupError) if kind
 )
+
+
+def spec_setting(settings: Any, name: str) -> float:
+    """A number ``crawl_settings`` takes from the spec; its default lives in vigia.config only."""
+    value = settings.get(name)
+    if value is None:
+        raise ValueError(f"{name} is not set: crawler.process.crawl_settings sets it from the crawl's spec")
+    return float(value)
 
 
 class CrawlDelayMiddleware:
@@ -54,7 +62,7 @@ class CrawlDelayMiddleware:
         if not crawler.settings.getbool("ROBOTSTXT_OBEY"):
             raise NotConfigured
         user_agent = crawler.settings.get("ROBOTSTXT_USER_AGENT") or crawler.settings.get("USER_AGENT")
-        middleware = cls(user_agent, crawler.settings.getfloat("VIGIA_CRAWL_DELAY_CAP", CRAWL_DELAY_CAP))
+        middleware = cls(user_agent, spec_setting(crawler.settings, "VIGIA_CRAWL_DELAY_CAP"))
         crawler.signals.connect(middleware.robots_parsed, signal=signals.robots_parsed)
         return middleware
 
@@ -89,7 +97,7 @@ class RetryAfterMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> RetryAfterMiddleware:
-        return cls(crawler.settings.getfloat("VIGIA_RETRY_AFTER_MAX", 30.0))
+        return cls(spec_setting(crawler.settings, "VIGIA_RETRY_AFTER_MAX"))
 
     async def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
         if response.status not in (429, 503):
@@ -120,6 +128,30 @@ def retry_after_seconds(value: str) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+# Scrapy reads a meta refresh in the first 4,096 characters of the page: at most 4 bytes each.
+HEAD_BYTES = 4 * 4096
+
+
+class HeadMetaRefreshMiddleware(MetaRefreshMiddleware):
+    """Scrapy's meta-refresh redirects, read from the head of the page only.
+
+    Scrapy's own looks at the first 4,096 characters of ``response.text``, which decodes the
+    whole page and keeps that text on the response for as long as the page waits for, and
+    goes through, extraction (the extraction workers decode the page themselves). The first
+    ``HEAD_BYTES`` bytes, decoded on their own, hold those characters in any encoding.
+    """
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
+        if not isinstance(response, HtmlResponse) or len(response.body) <= HEAD_BYTES:
+            return super().process_response(request, response)
+        # Built anew, not by response.replace(), which would read response.encoding: for a page
+        # that declares none, that decodes the whole body to guess it.
+        head = HtmlResponse(response.url, status=response.status, headers=response.headers,
+                            body=response.body[:HEAD_BYTES], request=request)
+        followed = super().process_response(request, head)
+        return response if followed is head else followed
 
 
 class PrivateAddressRefused(IgnoreRequest):

@@ -106,6 +106,7 @@ def crawl_settings(spec: CrawlSpec, run: CrawlRun) -> Settings:
         "AUTOTHROTTLE_ENABLED": spec.autothrottle,
         "RETRY_TIMES": spec.retry_times,
         "VIGIA_RETRY_AFTER_MAX": spec.retry_after_max,
+        "VIGIA_CRAWL_DELAY_CAP": spec.crawl_delay_cap,
         "LOG_LEVEL": spec.log_level,
         # The CLI owns logging (format, level, token redaction); no second, unredacted root handler.
         "LOG_INSTALL_ROOT_HANDLER": False,

@@ -24,6 +24,10 @@ DOWNLOAD_DELAY = 0
 # callback's output; an article page yields one item, so the default 100 cost 100 tasks
 # a page (~5 ms of CPU) for nothing. Listings yield requests, which are only enqueued.
 CONCURRENT_ITEMS = 4
+# Bytes of responses being processed (mostly article pages waiting for an extraction worker)
+# above which Scrapy starts no new download. Its default, 5 MB, held ~40 pages for two workers
+# that need a few each to stay busy; every held page is memory of the crawl process.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 2_000_000
 # First come, first served: Scrapy's default queues are LIFO (depth-first), under which a
 # long-lived worker's newest polls would keep overtaking older ones. Priorities still
 # put listings before articles.
@@ -32,7 +36,8 @@ SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
-VIGIA_CRAWL_DELAY_CAP = 30.0  # seconds; a larger robots.txt Crawl-delay is cut to this
+# VIGIA_CRAWL_DELAY_CAP and VIGIA_RETRY_AFTER_MAX come from the spec (crawler.process.crawl_settings),
+# whose values are vigia.config's: no second copy of them here.
 
 # Limits: a hostile or broken server costs one URL, never the run.
 DNS_TIMEOUT = 15
@@ -55,7 +60,24 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.AddressGuardMiddleware": 40,  # first: no internal host is asked anything
     "crawler.middlewares.CrawlDelayMiddleware": 110,  # right after RobotsTxtMiddleware (100)
     "crawler.middlewares.RetryAfterMiddleware": 560,  # sees responses before RetryMiddleware (550)
+    # Scrapy's decodes every whole page to look for a <meta http-equiv="refresh">; ours reads its head.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.HeadMetaRefreshMiddleware": 580,
+    # Each middleware costs every request and response a turn through its hooks. These do
+    # nothing for this spider: it sets no allowed_domains (AddressGuardMiddleware keeps links
+    # where they may go) and no HTTP credentials.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
 }
+# Nor these: no depth limit (listings are bounded per poll, crawler.state), no Referer
+# header to compute for every article (an outlet learns nothing it needs from it), and the
+# meta-copy warnings are for spiders that copy response.meta, which ours does not.
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+}
+DOWNLOADER_STATS = False  # per-request byte counts in the stats, read by nobody
 
 ITEM_PIPELINES = {
     "crawler.pipelines.extract.ExtractPipeline": 100,

@@ -51,6 +51,7 @@ class CrawlSpec:
     workers: int  # extraction processes
     retry_times: int
     retry_after_max: float  # a Retry-After longer than this ends the URL instead of waiting
+    crawl_delay_cap: float  # a robots.txt Crawl-delay longer than this is cut to it
     # Bounds on what one poll of a source may cost: a hostile or broken listing is cut
     # here, and the cut is reported (SourceResult.notes), never silent.
     max_articles_per_source: int  # new article requests per source per crawl, newest first

@@ -8,6 +8,7 @@ connection (storage/tables.py): rows in, plain values out.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -21,7 +22,7 @@ from storage.records import ArticleRecord, MatchRecord, StoredArticle
 from storage.stories import find_story, remember
 from storage.tables import alerts, articles, matches, sources
 from storage.upsert import dialect_insert
-from stories import STORY_WINDOW, Telling, sign
+from stories import STORY_WINDOW, Signed, Telling, sign
 
 # A published date more than this ahead of the clock is a page's mistake (year 9998): stored as unknown,
 # so it is never the "newest" or "freshest" article again.
@@ -89,7 +90,7 @@ def store_article(
     if record.fingerprint is not None and record.status != "skipped":
         telling = Telling(record.text or "", record.title, record.published_at or now,
                           frozenset(match.rule_id for match in found))
-        signed = sign(telling)  # once: finding the story and remembering the article share it
+        signed = _signed(telling, record.signed)  # once: finding the story and remembering the article share it
         story_id = find_story(session, record.fingerprint, signed, now - STORY_WINDOW, now,
                               exclude=article_id) or article_id
         remember(session, article_id, signed)
@@ -103,6 +104,14 @@ def store_article(
         ])
     queued = _queue_alerts(connection, article_id, story_id, found, default_channel) if alert and found else 0
     return StoredArticle(id=article_id, new=True, story_id=story_id, alerts_queued=queued)
+
+
+def _signed(telling: Telling, precomputed: Signed | None) -> Signed:
+    """``sign(telling)``; shingles and band keys depend on the text alone, so the crawler's
+    (computed beside the extraction) serve when they are of this very text."""
+    if precomputed is not None and precomputed.telling.text == telling.text:
+        return replace(precomputed, telling=telling)
+    return sign(telling)
 
 
 def _article_row(record: ArticleRecord, now: datetime) -> dict[str, Any]:

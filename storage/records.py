@@ -23,6 +23,8 @@ class ArticleRecord:
     status: str = "unmatched"
     skip_reason: str | None = None
     fingerprint: int | None = None
+    # stories.sign of the text, when the crawler computed it already (its extraction workers do)
+    signed: Any = None
 
 
 @dataclass

@@ -145,6 +145,7 @@ class CrawlLimits(Section):
 
     retry_times: int = 2
     retry_after_max: Duration = timedelta(seconds=30)  # a longer Retry-After ends the URL instead of waiting
+    crawl_delay_cap: Duration = timedelta(seconds=30)  # a larger robots.txt Crawl-delay is cut to this
     max_articles_per_source: int = 1000  # new article requests per source per crawl, newest first
     max_listings_per_source: int = 200  # feed/sitemap/section requests per source per crawl
     max_sitemap_depth: int = 3  # an index inside an index inside an index, no deeper

@@ -1,5 +1,6 @@
-"""Extract stage: the page pipeline (``crawler.article.read_article``: trafilatura, the
-navigation filter, the listing's fallbacks, the language) in a process pool.
+"""Extract stage: the page pipeline (``crawler.article.read_crawled_article``: trafilatura,
+the navigation filter, the listing's fallbacks, the language, the story fingerprints) in a
+process pool.
 
 trafilatura is not thread-safe, and extraction is the crawl's real work, so it runs in
 ``workers`` processes (``forkserver``: children start clean, without the reactor's
@@ -19,7 +20,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
-from crawler.article import Article, read_article
+from crawler.article import Article, read_crawled_article
 from crawler.dates import from_iso
 from crawler.extraction import warm_up
 from crawler.items import ArticleItem
@@ -53,21 +54,22 @@ class ExtractPipeline:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
-        # The fork server imports trafilatura once and forks warm workers from it. Its
-        # default preload is __main__, which would re-run an unguarded calling script.
-        context.set_forkserver_preload(["crawler.article", "crawler.pool_lifetime", "trafilatura"])
+        # The fork server loads and warms trafilatura once and forks warm workers that share
+        # it (crawler.fork_server). Its default preload is __main__, which would re-run an
+        # unguarded calling script.
+        context.set_forkserver_preload(["crawler.fork_server"])
         # Workers die with this process even when it is SIGKILLed (crawler.pool_lifetime):
         # otherwise they, and the fork server waiting on them, run on forever.
         pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=watch_owner, initargs=(os.getpid(),))
         for _ in range(self.workers):
-            pool.submit(warm_up)
+            pool.submit(warm_up)  # starts the workers now (warmed in the fork server, this is quick)
         return pool
 
     async def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
         assert self.pool is not None, "extract pipeline used before spider_opened"
-        html, item.html = item.html or "", None  # the page is not needed past this stage
+        page, item.page = item.page or b"", None  # the page is not needed past this stage
         try:
-            future = self.pool.submit(read_article, html, item.url, listed=item.listed)
+            future = self.pool.submit(read_crawled_article, page, item.url, content_type=item.content_type, listed=item.listed)
             article: Article = await asyncio.wait_for(asyncio.wrap_future(future), EXTRACTION_TIMEOUT)
         except BrokenProcessPool:
             # A worker died (native crash, OOM kill): this page is lost, the crawl is not.
@@ -95,6 +97,7 @@ def apply_article(item: ArticleItem, article: Article) -> None:
     item.summary = article.summary
     item.html_lang = article.html_lang
     item.language = article.language
+    item.fingerprint, item.signed = article.fingerprint, article.signed
     # A feed's or news sitemap's date is explicit metadata with the time of day; the
     # page's date is trafilatura's best guess (meta tags, the URL, the text), often just a day.
     item.published = item.listed.published or from_iso(article.date)

@@ -1,4 +1,7 @@
-"""Fingerprint stage: a SimHash of the text (stories.simhash), so syndicated copies join one story."""
+"""Fingerprint stage: a SimHash of the text (stories.simhash), so syndicated copies join one story.
+
+The extraction worker has computed it already (``crawler.article.read_crawled_article``);
+this stage computes it only for an item that came without it."""
 
 from __future__ import annotations
 
@@ -10,6 +13,6 @@ from stories import simhash
 
 class FingerprintPipeline:
     def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
-        if item.status != "skipped" and item.paragraphs:
+        if item.status != "skipped" and item.paragraphs and item.fingerprint is None:
             item.fingerprint = simhash(item.text)
         return item

@@ -43,6 +43,7 @@ class StorePipeline:
             status=item.status,
             skip_reason=item.skip_reason,
             fingerprint=item.fingerprint,
+            signed=item.signed,
         )
         alert = item.status == "matched" and self.is_fresh(item, now)
         with self.run.sessions.begin() as session:

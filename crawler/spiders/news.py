@@ -29,7 +29,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from twisted.python.failure import Failure
 
 from crawler.article_selection import new_articles
-from crawler.decoding import decode_page
 from crawler.errors import ListingError
 from crawler.failures import describe_failure
 from crawler.feeds import parse_feed
@@ -331,13 +330,13 @@ class NewsSpider(scrapy.Spider):
             self.run.article_failed(meta["vigia_source"], response.url, problem)
             return
         self.run.fetched += 1
-        _, html = decode_page(response.body, content_type(response))
         yield ArticleItem(
             source=meta["vigia_source"],
             outlet=meta["vigia_outlet"],
             url=response.url,
             canonical_url=meta["vigia_key"],
-            html=html,
+            page=response.body,  # bytes, not decoded here: the worker decodes it (crawler.article)
+            content_type=content_type(response),
             listed=meta["vigia_listed"],
         )
 
