@@ -46,7 +46,7 @@ DNS_TIMEOUT = 15
 # and sitemaps.inflate does the same for .xml.gz files. A page larger than this is only logged.
 DOWNLOAD_WARNSIZE = 2_000_000
 REDIRECT_MAX_TIMES = 5
-METAREFRESH_MAXDELAY = 0  # only instant meta refreshes are redirects; "reload every 5 min" is not
+METAREFRESH_MAXDELAY = 1  # Scrapy follows a refresh whose delay is below this: instant ones are redirects, "reload every 5 min" is not
 RETRY_ENABLED = True
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 COOKIES_ENABLED = False

@@ -78,3 +78,14 @@ def test_a_long_page_without_one_goes_on_whole() -> None:
     assert refresh_middleware().process_response(Request(page.url), page) is page
     assert len(page.body) > 16 * 4096
     assert page._cached_ubody is None
+
+
+def test_with_the_crawl_s_settings_an_instant_refresh_is_followed_and_a_reload_timer_is_not() -> None:
+    from crawler import settings
+
+    middleware = refresh_middleware(settings.METAREFRESH_MAXDELAY)
+    instant = long_page('<meta http-equiv="refresh" content="0;url=https://diario.example/real.html">')
+    reload_timer = long_page('<meta http-equiv="refresh" content="300">')
+    followed = middleware.process_response(Request(instant.url), instant)
+    assert isinstance(followed, Request) and followed.url == "https://diario.example/real.html"
+    assert middleware.process_response(Request(reload_timer.url), reload_timer) is reload_timer
