@@ -65,6 +65,7 @@ class Series(Collector, Generic[V]):
     """One metric by labels, ``labels(*values)`` giving the value to change, as in prometheus_client."""
 
     value_type: Callable[[], V]
+    family_type: type[CounterMetricFamily] | type[GaugeMetricFamily]
 
     def __init__(self, name: str, documentation: str, labelnames: tuple[str, ...], registry: CollectorRegistry) -> None:
         self.name = name
@@ -86,30 +87,20 @@ class Series(Collector, Generic[V]):
         del self.values[tuple(str(value) for value in values)]
 
     def collect(self) -> Iterable[Metric]:
-        return [self.family()]
-
-    def family(self) -> Metric:
-        raise NotImplementedError
+        family = self.family_type(self.name, self.documentation, labels=self.labelnames)
+        for key, value in self.values.items():
+            family.add_metric(key, value.value)
+        return [family]
 
 
 class CounterSeries(Series[CounterValue]):
     value_type = CounterValue
-
-    def family(self) -> Metric:
-        family = CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
-        for key, count in self.values.items():
-            family.add_metric(key, count.value)
-        return family
+    family_type = CounterMetricFamily
 
 
 class GaugeSeries(Series[GaugeValue]):
     value_type = GaugeValue
-
-    def family(self) -> Metric:
-        family = GaugeMetricFamily(self.name, self.documentation, labels=self.labelnames)
-        for key, gauge in self.values.items():
-            family.add_metric(key, gauge.value)
-        return family
+    family_type = GaugeMetricFamily
 
 
 class DaemonMetrics:
