@@ -189,6 +189,7 @@ class AddressGuardMiddleware:
         target = endpoint(request.url)
         if target is None:  # not HTTP(S): Scrapy's own handlers refuse or serve it
             return
+        self._learn_source(request)
         policy = AddressPolicy.from_config(self.run.spec.allow_private_hosts)
         if policy.allows(target, self._own_endpoints(request)):
             return
@@ -208,14 +209,21 @@ class AddressGuardMiddleware:
         if lookup_failed and refused and target and target[0] in refused:
             raise PrivateAddressRefused(refused[target[0]]) from None
 
+    def _learn_source(self, request: Request) -> None:
+        """An article of a poll another worker took (a shared queue) names its source's URL:
+        this worker's guard and resolver then allow that source's own host like the taker's."""
+        name, url = request.meta.get("vigia_source"), request.meta.get("vigia_source_url")
+        if name and url and name not in self.run.sources:
+            self.run.other_source_urls[name] = url
+
     def _own_endpoints(self, request: Request) -> list[Endpoint]:
         """The configured endpoint of the request's source; every source's for a request
         that belongs to none (robots.txt, asked for a host one of them already passed)."""
-        # run.sources, not spec.sources: the long-lived worker learns its sources job by job.
+        # run.source_urls, not spec.sources: the long-lived worker learns its sources job by job.
+        urls = self.run.source_urls()
         name = request.meta.get("vigia_source")
-        known = list(self.run.sources.values())
-        sources = [s for s in known if s.name == name] or known
-        return [target for target in (endpoint(source.url) for source in sources) if target]
+        own = [urls[name]] if name in urls else list(urls.values())
+        return [target for target in (endpoint(url) for url in own) if target]
 
     async def _address(self, host: str) -> str | None:
         """The address the download will connect to; None when the name does not resolve

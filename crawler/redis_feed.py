@@ -211,12 +211,15 @@ class RedisPollBook(PollBook):
                     record_source_error(session, name, fields["error"])
             except SQLAlchemyError as exc:
                 logger.warning("source %s: could not record its health: %s", name, exc)
-        if ok and fields.get("held") == "1" and not int(fields.get("failed") or 0):
+        if ok and fields.get("not_modified") != "1":  # as CrawlRun.save_validators: healthy, validators if whole
+            whole = fields.get("held") == "1" and not int(fields.get("failed") or 0)
             try:
                 with self.run.sessions.begin() as session:
-                    record_source_success(
-                        session, name, etag=fields.get("etag") or None, last_modified=fields.get("last_modified") or None
-                    )
+                    if whole:
+                        etag, last_modified = fields.get("etag") or None, fields.get("last_modified") or None
+                        record_source_success(session, name, etag=etag, last_modified=last_modified)
+                    else:
+                        record_source_success(session, name, not_modified=True)
             except SQLAlchemyError as exc:  # the listing is read again next time: nothing is lost
                 ok, fields["error"] = False, f"database error while saving the listing's validators: {exc}"
         outcome = "failed" if not ok else "not_modified" if fields.get("not_modified") == "1" else "ok"

@@ -66,6 +66,6 @@ class GuardedResolver(CachingThreadedResolver):
         if run is None:
             return True
         spec = run.spec
-        # run.sources: every source this process polls (the worker learns them job by job).
-        own_hosts = [target[0] for target in (endpoint(source.url) for source in run.sources.values()) if target]
+        # run.source_urls: every source this process fetches for (the worker learns them job by job).
+        own_hosts = [target[0] for target in (endpoint(url) for url in run.source_urls().values()) if target]
         return AddressPolicy.from_config(spec.allow_private_hosts).may_resolve_internal(name, own_hosts)

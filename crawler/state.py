@@ -62,6 +62,9 @@ class CrawlRun:
     failed_articles: dict[str, int] = field(default_factory=dict)
     storage_failures: dict[str, int] = field(default_factory=dict)
     budgets: dict[str, SourceBudget] = field(default_factory=dict)
+    # With a shared queue this worker fetches articles of polls other workers took: the
+    # configured URLs of their sources, learnt from the requests (``source_urls``).
+    other_source_urls: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.sources = {source.name: source for source in self.spec.sources}
@@ -104,19 +107,24 @@ class CrawlRun:
     def source(self, name: str) -> SourceSpec:
         return self.sources[name]
 
+    def source_urls(self) -> dict[str, str]:
+        """The configured URL of every source whose requests this process handles, by name."""
+        return {**self.other_source_urls, **{name: source.url for name, source in self.sources.items()}}
+
     def listing_ok(self, name: str, *, etag: str | None, last_modified: str | None, listed: int) -> None:
         """A feed or sitemap answered 200 and parsed: the source is healthy.
 
-        Its validators are held back until the poll ends (``save_validators``): saved now, a
-        poll stopped before its articles are stored (SIGTERM, a timeout, a crash) would leave
-        the next one a 304, and those articles would never be seen again. A listing cut short
-        by a bound holds empty validators, so the next poll reads it again for the rest.
+        Its validators, and its health, are held back until the poll ends (``save_validators``):
+        saved now, a poll stopped before its articles are stored (SIGTERM, a timeout, a crash)
+        would leave the next one a 304, and those articles would never be seen again; and a
+        source whose articles cannot be stored would count as healthy at every listing, its
+        failures never adding up. A listing cut short by a bound holds empty validators, so the
+        next poll reads it again for the rest.
         """
         self.results[name].items_listed += listed
         if self.budget(name).capped:
             etag = last_modified = None
         self.held_validators[name] = Validators(etag=etag, last_modified=last_modified)
-        self._record(name, lambda session: record_source_success(session, name, not_modified=True))
 
     def listing_not_modified(self, name: str) -> None:
         self.results[name].not_modified = True
@@ -179,14 +187,19 @@ class CrawlRun:
         """A poll of ``name`` ended: keep its listing's validators if every article was dealt with.
 
         A source with a failed article keeps its old validators so the next poll reads its
-        listing and retries.
+        listing and retries; it is healthy all the same (a page that 404s is the outlet's
+        business), unless an article could not be stored.
         """
         validators = self.held_validators.pop(name, None)
+        result = self.results[name]
         stored_not = self.storage_failures.get(name)
         if stored_not:
-            error = self.results[name].error or f"{stored_not} article(s) could not be stored"
+            error = result.error or f"{stored_not} article(s) could not be stored"
             self._record(name, lambda session: record_source_error(session, name, error))
-        if validators is None or self.failed_articles.get(name) or not self.results[name].ok:
+        if not result.ok or result.not_modified:  # the failure, or the 304, is recorded already
+            return
+        if validators is None or self.failed_articles.get(name):
+            self._record(name, lambda session: record_source_success(session, name, not_modified=True))
             return
         if self.budget(name).capped:  # a sitemap child was cut after the listing was read
             # Entries were left for the next poll: no validators, so it gets a 200, not a 304.

@@ -7,6 +7,7 @@ in a forked child, as in tests/test_crawler_run.py.
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import json
 import subprocess
@@ -16,12 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import scrapy
 import yaml
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from crawler.middlewares import AddressGuardMiddleware, PrivateAddressRefused
 from crawler.spec import CrawlReport, SourceSpec
+from crawler.state import CrawlRun
 from rules import RuleSet, load_rules
+from storage.db import open_database
 from storage.models import Alert, Article
 from tests.support.labelled import article_page, load_labelled
 from tests.support.news_site import NewsSite, Reply
@@ -197,3 +202,22 @@ def test_vigia_crawl_posts_nothing_from_the_admin_port(
     assert len(slack.messages) == 1 and own.path in posted
     assert "hunter2" not in posted and "INTERNAL-ADMIN" not in posted
     assert REFUSED in result.stdout + result.stderr
+
+
+def test_a_worker_allows_the_host_of_a_source_it_did_not_poll_for_that_sources_articles(
+    site: NewsSite, admin: NewsSite, ruleset: RuleSet, tmp_path: Path
+) -> None:
+    """With a shared queue (Redis) any worker may fetch an article of a poll another took; the
+    article's request names its source's URL, so the guard allows that host there as well."""
+    _, sessions = open_database(f"sqlite:///{tmp_path / 'vigia.db'}")
+    run = CrawlRun(make_spec(f"sqlite:///{tmp_path / 'vigia.db'}", [], ruleset), sessions)  # has polled nothing
+    guard = AddressGuardMiddleware(run)
+    source = {"vigia_source": "Diario", "vigia_source_url": site.url("/rss.xml")}
+
+    asyncio.run(guard.process_request(scrapy.Request(site.url("/nota"), meta=dict(source))))  # not refused
+
+    with pytest.raises(PrivateAddressRefused):  # the source's own host only, not another port
+        asyncio.run(guard.process_request(scrapy.Request(admin.url("/admin"), meta=dict(source))))
+    unnamed = AddressGuardMiddleware(CrawlRun(run.spec, sessions))
+    with pytest.raises(PrivateAddressRefused):  # a request that does not name the URL is refused
+        asyncio.run(unnamed.process_request(scrapy.Request(site.url("/nota"), meta={"vigia_source": "Diario"})))

@@ -213,3 +213,11 @@ def test_a_crawl_that_cannot_store_its_articles_fails_its_source_and_exits_1(sit
     assert "Traceback" not in result.stdout + result.stderr
     row = source_row(database_url)
     assert row.consecutive_failures == 1 and row.etag is None and "storage error" in (row.last_error or "")
+
+    # The feed answers every time, the disk stays full: the failures add up, so back-off grows.
+    again = subprocess.run(
+        [sys.executable, "-m", "vigia", "crawl", "--no-deliver", "--config", str(config)],
+        capture_output=True, text=True, cwd=REPO, timeout=120,
+    )
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert source_row(database_url).consecutive_failures == 2

@@ -286,7 +286,14 @@ class NewsSpider(scrapy.Spider):
             key,
             callback=self.on_article,
             errback=self.article_error,
-            meta={"vigia_source": name, "vigia_outlet": outlet, "vigia_key": key, "vigia_listed": entry},
+            meta={
+                "vigia_source": name,
+                # Another worker may fetch it (a shared queue): the address guard needs the source's URL.
+                "vigia_source_url": self.run.source(name).url,
+                "vigia_outlet": outlet,
+                "vigia_key": key,
+                "vigia_listed": entry,
+            },
         )
 
     def on_article(self, response: Response) -> Iterator[ArticleItem]:
