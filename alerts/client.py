@@ -85,6 +85,7 @@ class Sender(Protocol):
 
     threads: bool
     history: bool
+    paced: bool  # whether Slack's pace applies (a sender that only prints posts nothing)
 
     def post(self, channel: str, text: str, blocks: list[dict[str, Any]], thread_ts: str | None = None,
              metadata: dict[str, Any] | None = None) -> Posted: ...
@@ -172,6 +173,7 @@ class WebApiSender:
 
     threads = True
     history = True
+    paced = True
 
     def __init__(self, token: str, base_url: str = "https://slack.com/api/", timeout: float = 30) -> None:
         if not base_url.endswith("/"):
@@ -264,6 +266,7 @@ class WebhookSender:
 
     threads = False
     history = False
+    paced = True
 
     def __init__(self, url: str, timeout: float = 30) -> None:
         self.client = WebhookClient(url, timeout=int(max(1, timeout)), retry_handlers=retry_handlers())

@@ -47,6 +47,7 @@ SHUTDOWN = threading.Event()
 # configured pace, should a process deliver with settings of another pace).
 PACER = ChannelPacer()
 _OTHER_PACERS: dict[float, ChannelPacer] = {}
+UNPACED = ChannelPacer(per_second=0)
 
 
 def _pacer_for(pace: float) -> ChannelPacer:
@@ -83,8 +84,9 @@ def deliver_pending(
     stamped with the time it is made. ``stop`` (default: SHUTDOWN) ends the run before
     its next post.
     """
-    run = Run(sessionmaker, sender or make_sender(slack), slack, now=now, worker=worker or default_worker(),
-              stop=stop or SHUTDOWN, pacer=_pacer_for(slack.pace))
+    sender = sender or make_sender(slack)
+    run = Run(sessionmaker, sender, slack, now=now, worker=worker or default_worker(),
+              stop=stop or SHUTDOWN, pacer=_pacer_for(slack.pace) if sender.paced else UNPACED)
     try:
         _deliver(run)
         with sessionmaker() as session:

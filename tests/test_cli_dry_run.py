@@ -77,6 +77,23 @@ def test_crawl_dry_run_prints_the_alert_without_a_slack_section(tmp_path: Path, 
     assert code == 0 and article.title not in again
 
 
+def test_a_dry_run_prints_every_alert_at_once_whatever_slacks_pace(tmp_path: Path) -> None:
+    """Nothing reaches Slack, so its pace does not apply: six stories for one channel, at a pace
+    of one message an hour, are all printed by the one crawl."""
+    articles = [a for a in load_labelled() if a.relevant and a.language == "es" and a.category == "relevant-clear"][:6]
+    with NewsSite() as site:
+        for article in articles:
+            site.add(article.path, article_page(article))
+        content_type, body = feed("rss", "Diario Prueba", site.base_url, articles)
+        site.add("/rss.xml", body, content_type=content_type)
+        config = write_config(tmp_path, site.url("/rss.xml"))
+        config.write_text(config.read_text(encoding="utf-8") + "slack:\n  pace: 1h\n", encoding="utf-8")
+        code, out, err = vigia("crawl", "--dry-run", "--config", str(config))  # would wait hours, paced
+    assert code == 0, err
+    assert out.count("[dry run: not posted] #monitoreo-seguridad") == len(articles) == 6, out
+    assert f"{len(articles)} printed (dry run: nothing posted)" in out
+
+
 def test_crawl_without_dry_run_still_needs_slack(tmp_path: Path, outlet) -> None:  # type: ignore[no-untyped-def]
     site, _ = outlet
     code, _, err = run_cli("crawl", "--config", str(write_config(tmp_path, site.url("/rss.xml"))))

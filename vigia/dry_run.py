@@ -23,6 +23,7 @@ class PrintingSender:
 
     threads = True
     history = False  # nothing was posted, so there is nothing to look for in a channel
+    paced = False  # nor does anything reach Slack: every message is printed at once
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream

@@ -39,6 +39,7 @@ class DemoChannel:
 
     threads = True
     history = False  # nothing was posted anywhere, so there is nothing to look for
+    paced = False
 
     def __init__(self) -> None:
         self.messages: list[DemoMessage] = []  # top-level, in the order posted
