@@ -28,6 +28,9 @@ def points(rule: CompiledRule, gate_hits: list[Found], ctx: DocContext) -> Point
     Only the evidence that made the conditions pass counts (a word elsewhere in the article that
     satisfied nothing adds nothing), and distinct terms count once, so a long article repeating
     one word does not outscore a short one that mentions several facets of the topic.
+
+    A hit listed twice changes nothing (the same key earns the same, and the first of equals is
+    kept), so the condition's hits need not be deduplicated first.
     """
     best: Points = {}
     weights = rule.weights

@@ -62,10 +62,11 @@ class RuleSet:
             # the language guard counts words: asked only of the rules that pass
             if hits is None or refused_by_language(rule, ctx):
                 continue
-            gate = list(dict.fromkeys(hits))
-            score = total(points(rule, gate, ctx))
+            # a hit found twice scores once whatever the order (points keeps the first of equals),
+            # so the hits go to points as found; the evidence is built from them only when read
+            score = total(points(rule, hits, ctx))
             if score >= rule.threshold:
-                found.append(_match(rule, ctx, gate, score, f"score {score:g} ≥ threshold {rule.threshold:g}"))
+                found.append(_match(rule, ctx, hits, score))
         found.sort(key=lambda match: (-match.score, match.rule_id))
         return found
 
@@ -104,14 +105,18 @@ def _evaluate_rule(rule: CompiledRule, ctx: DocContext) -> RuleEvaluation:
         return RuleEvaluation(rule.id, False, score, rule.threshold, rule.condition.reason(ctx))
     if score < rule.threshold:
         return RuleEvaluation(rule.id, False, score, rule.threshold, f"score {score:g} < threshold {rule.threshold:g}")
-    reason = f"score {score:g} ≥ threshold {rule.threshold:g}"
-    return RuleEvaluation(rule.id, True, score, rule.threshold, reason, _match(rule, ctx, gate, score, reason))
+    return RuleEvaluation(rule.id, True, score, rule.threshold, _matched(rule, score), _match(rule, ctx, gate, score))
 
 
-def _match(rule: CompiledRule, ctx: DocContext, gate: list[Found], score: float, reason: str) -> RuleMatch:
-    """A match whose evidence is built from ``gate`` when first read."""
+def _matched(rule: CompiledRule, score: float) -> str:
+    return f"score {score:g} ≥ threshold {rule.threshold:g}"
+
+
+def _match(rule: CompiledRule, ctx: DocContext, found: list[Found], score: float) -> RuleMatch:
+    """A match whose evidence is built from the condition's hits (``found``) when first read."""
 
     def fill() -> dict[str, object]:
+        gate = list(dict.fromkeys(found))
         score_parts = breakdown(points(rule, gate, ctx), ctx)
         hits = to_hits(gate, ctx)
         text, highlights = snippet(ctx, gate, hits)
@@ -119,7 +124,7 @@ def _match(rule: CompiledRule, ctx: DocContext, gate: list[Found], score: float,
             "terms": list(dict.fromkeys(h.term for h in hits if h.kind == "term")),
             "entities": list(dict.fromkeys(h.label for h in hits if h.kind == "entity")),
             "hits": hits, "snippet": text, "snippet_highlights": highlights,
-            "explanation": explanation(rule, ctx, score, score_parts, True, reason),
+            "explanation": explanation(rule, ctx, score, score_parts, True, _matched(rule, score)),
             "score_breakdown": score_parts,
         }
 
