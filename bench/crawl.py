@@ -6,13 +6,14 @@ loopback behind one RSS feed, and measures, each in a fresh subprocess:
 - bare trafilatura on one core: ``bare_extraction`` with the crawl's own options
   (``crawler.extraction.TRAFILATURA_OPTIONS``) on the same pages, decoded as the spider
   decodes them and passed the URL they are served at;
-- a whole ``run_crawl`` (Scrapy, feed parsing, extraction pool, language filter,
-  fingerprint, matching, SQLite) over them with W extraction workers;
-- the same ``run_crawl`` over an empty feed: its fixed start-up cost (migrations,
+- a whole ``vigia crawl --no-deliver`` as a user runs it (its CLI entry in the measured
+  process: config, rules, migrations, Scrapy, feed parsing, extraction pool, language
+  filter, fingerprint, matching, SQLite) over them with W extraction workers;
+- the same ``vigia crawl`` over an empty feed: its fixed start-up cost (migrations,
   Scrapy, the fork server importing trafilatura).
 
 CPU time is user + system from ``getrusage``: the crawl's own process plus its children
-(the fork server and the workers it forks; the fork server is stopped and reaped after
+(a migration child if the command starts one, the fork server and the workers it forks; the fork server is stopped and reaped after
 the crawl, so the workers' time reaches the crawl process's ``RUSAGE_CHILDREN``). The
 loopback server runs in this parent process, so its cost is counted in neither.
 On a shared machine wall times move with the load; CPU times much less.
@@ -116,31 +117,24 @@ def measure_bare(job: dict) -> dict:
 
 
 def measure_crawl(job: dict) -> dict:
-    """One run_crawl, in this process, with its CPU time and that of its workers."""
+    """One whole ``vigia crawl`` (its CLI entry, in this process), with its CPU time and that of its children."""
     import multiprocessing.forkserver
-    from dataclasses import replace
 
-    from crawler.process import run_crawl
-    from crawler.spec import SourceSpec
-    from rules import load_rules
-    from vigia.config import Config
-    from vigia.crawl_spec import crawl_spec
+    from vigia.cli import main as vigia
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ[EXTRACTION_LOG] = os.path.join(tmp, "extraction")
         os.mkdir(os.environ[EXTRACTION_LOG])
-        config = Config.model_validate(
-            {"database": {"url": f"sqlite:///{tmp}/bench.db"}, "slack": {"channel": "#bench"}},
-            context={"require_slack": False},
-        )
-        spec = replace(
-            crawl_spec(config, [], load_rules([{"builtin": "mx-us-security"}], REPO)),
-            sources=[SourceSpec("bench", "rss", job["feed"], "Bench")],
-            autothrottle=False,
-            concurrency_per_domain=16,
-            workers=job["workers"],
-            max_age=None,
-        )
+        config, report_file = Path(tmp) / "vigia.yaml", Path(tmp) / "report.json"
+        config.write_text(json.dumps({  # JSON is YAML
+            "database": {"url": f"sqlite:///{tmp}/bench.db"},
+            "slack": {"channel": "#bench"},
+            "alerts": {"max_age": None},
+            "crawler": {"autothrottle": False, "concurrency_per_domain": 16, "workers": job["workers"]},
+            "sources": [{"name": "bench", "type": "rss", "url": job["feed"]}],
+            "rules": [{"builtin": "mx-us-security"}],
+        }))
+        argv = ["crawl", "--no-deliver", "--config", str(config), "--report-json", str(report_file)]
         profiler = None
         if job.get("profile"):
             import cProfile
@@ -148,7 +142,7 @@ def measure_crawl(job: dict) -> dict:
             profiler = cProfile.Profile(time.process_time)  # CPU time: a loaded machine moves wall time
             profiler.enable()
         cpu_self, started = cpu_seconds(resource.RUSAGE_SELF), time.perf_counter()
-        report = run_crawl(spec)
+        code = vigia(argv, out=sys.stderr, err=sys.stderr)  # stdout carries this child's result
         wall = time.perf_counter() - started
         if profiler is not None:
             profiler.disable()
@@ -158,6 +152,7 @@ def measure_crawl(job: dict) -> dict:
         # and is reaped by us: then RUSAGE_CHILDREN holds the workers' CPU time.
         multiprocessing.forkserver._forkserver._stop()  # type: ignore[attr-defined]
         extraction = sum(float(log.read_text()) for log in Path(os.environ[EXTRACTION_LOG]).iterdir())
+        report = json.loads(report_file.read_text())
     return {
         "wall": wall,
         "cpu_self": cpu_self,
@@ -165,8 +160,8 @@ def measure_crawl(job: dict) -> dict:
         "cpu_extraction": extraction,
         "rss_self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "rss_children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-        "report": f"{report.fetched} fetched, {report.new} new, {report.matched} matched, "
-        f"{report.skipped} skipped, {len(report.errors)} errors",
+        "report": f"exit {code}; {report['fetched']} fetched, {report['new']} new, {report['matched']} matched, "
+        f"{report['skipped']} skipped, {len(report['errors'])} errors",
     }
 
 
@@ -282,7 +277,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, load average {load:.2f} at start (wall times move with it; CPU times much less)")
     print(f"bare trafilatura, 1 core  : {bare['wall']:6.2f} s wall  {n / bare['wall']:6.1f} pages/s  "
           f"{bare['cpu']:6.2f} s CPU  peak RSS {bare['rss_self']:.0f} MB")
-    print(f"whole run_crawl, {args.workers} workers: {crawl['wall']:6.2f} s wall  {n / crawl['wall']:6.1f} pages/s  "
+    print(f"whole vigia crawl, {args.workers} workers: {crawl['wall']:6.2f} s wall  {n / crawl['wall']:6.1f} pages/s  "
           f"{crawl_cpu:6.2f} s CPU ({crawl['cpu_self']:.2f} crawler + {crawl['cpu_children']:.2f} workers)  "
           f"peak RSS {crawl['rss_self']:.0f} MB (crawler) + {crawl['rss_children']:.0f} MB (largest worker)")
     print(f"  process tree ({crawl['tree_processes']} processes), peak of sums: RSS {crawl['tree_rss']:.0f} MB, "
