@@ -71,21 +71,35 @@ def time_extraction_in_workers(folder: str) -> None:
     import trafilatura
 
     real = trafilatura.bare_extraction
-    total = [0.0]
-    log = Path(folder) / str(os.getpid())
+    totals: dict[int, float] = {}  # by pid: the fork server may run this, before it forks the workers
 
     def timed(*args: object, **kwargs: object) -> object:
         started = time.process_time()
         try:
             return real(*args, **kwargs)
         finally:
-            total[0] += time.process_time() - started
-            log.write_text(repr(total[0]))
+            pid = os.getpid()
+            totals[pid] = totals.get(pid, 0.0) + time.process_time() - started
+            (Path(folder) / str(pid)).write_text(repr(totals[pid]))
 
     trafilatura.bare_extraction = timed
 
 
+def import_as_the_console_script() -> None:
+    """Import what the ``vigia`` console script imports (its entry point's module).
+
+    The extraction workers, or their fork server, import the calling script's main module:
+    a user's ``vigia crawl`` is that script, the measured crawl here is this one.
+    """
+    from importlib import import_module
+    from importlib.metadata import entry_points
+
+    (script,) = entry_points(group="console_scripts", name="vigia")
+    import_module(script.module)
+
+
 if __name__ == "__mp_main__" and os.environ.get(EXTRACTION_LOG):
+    import_as_the_console_script()
     time_extraction_in_workers(os.environ[EXTRACTION_LOG])
 
 
