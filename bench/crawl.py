@@ -61,35 +61,48 @@ EXTRACTION_LOG = "VIGIA_BENCH_EXTRACTION_LOG"
 
 
 def time_extraction_in_workers(folder: str) -> None:
-    """Count the CPU time spent inside ``bare_extraction`` in this worker process.
+    """Count the CPU time spent inside ``bare_extraction`` in each extraction worker.
 
-    Extraction workers import this script as ``__mp_main__`` (forkserver), which calls
-    this: each worker keeps its running total in ``folder/<pid>``. Comparing the crawl's
-    whole CPU time with that total, both from the same run, gives the overhead without
-    the run-to-run noise of a shared machine.
+    The measured crawl adds this script to its fork server's preload
+    (``preload_this_script``), which calls this there: each worker it forks keeps its
+    running total in ``folder/<pid>`` (the fork server's own warm-up is not counted).
+    Comparing the crawl's whole CPU time with that total, both from the same run, gives
+    the overhead without the run-to-run noise of a shared machine.
     """
     import trafilatura
 
     real = trafilatura.bare_extraction
-    totals: dict[int, float] = {}  # by pid: the fork server may run this, before it forks the workers
+    fork_server, total = os.getpid(), [0.0]
 
     def timed(*args: object, **kwargs: object) -> object:
         started = time.process_time()
         try:
             return real(*args, **kwargs)
         finally:
-            pid = os.getpid()
-            totals[pid] = totals.get(pid, 0.0) + time.process_time() - started
-            (Path(folder) / str(pid)).write_text(repr(totals[pid]))
+            if os.getpid() != fork_server:
+                total[0] += time.process_time() - started
+                (Path(folder) / str(os.getpid())).write_text(repr(total[0]))
 
     trafilatura.bare_extraction = timed
+
+
+def preload_this_script() -> None:
+    """Have the crawl's fork server import this script (as ``bench.crawl``) before its own preload."""
+    from multiprocessing.context import ForkServerContext
+
+    set_preload = ForkServerContext.set_forkserver_preload
+
+    def with_this_script(context: ForkServerContext, modules: list[str]) -> None:
+        set_preload(context, ["bench.crawl", *modules])
+
+    ForkServerContext.set_forkserver_preload = with_this_script  # type: ignore[method-assign]
 
 
 def import_as_the_console_script() -> None:
     """Import what the ``vigia`` console script imports (its entry point's module).
 
-    The extraction workers, or their fork server, import the calling script's main module:
-    a user's ``vigia crawl`` is that script, the measured crawl here is this one.
+    A build whose extraction workers import the calling script's main module does it here
+    as it would in a user's ``vigia crawl``, whose main module is that script.
     """
     from importlib import import_module
     from importlib.metadata import entry_points
@@ -98,9 +111,10 @@ def import_as_the_console_script() -> None:
     import_module(script.module)
 
 
-if __name__ == "__mp_main__" and os.environ.get(EXTRACTION_LOG):
-    import_as_the_console_script()
+if __name__ == "bench.crawl" and os.environ.get(EXTRACTION_LOG):
     time_extraction_in_workers(os.environ[EXTRACTION_LOG])
+if __name__ == "__mp_main__":
+    import_as_the_console_script()
 
 
 def cpu_seconds(who: int) -> float:
@@ -136,6 +150,7 @@ def measure_crawl(job: dict) -> dict:
 
     from vigia.cli import main as vigia
 
+    preload_this_script()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ[EXTRACTION_LOG] = os.path.join(tmp, "extraction")
         os.mkdir(os.environ[EXTRACTION_LOG])

@@ -16,7 +16,9 @@ import gc
 import crawler.article  # (what the workers run: read_article and its imports)
 import crawler.pool_lifetime  # noqa: F401  (their initializer)
 from crawler.extraction import warm_up
+from crawler.fork_main import stand_in_for_main_script
 
+stand_in_for_main_script()  # the workers need none of the calling script
 warm_up()
 gc.collect()  # what warm_up left behind is freed now, not in each worker after the fork
 gc.freeze()

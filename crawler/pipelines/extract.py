@@ -23,6 +23,7 @@ from scrapy.exceptions import DropItem
 from crawler.article import Article, read_crawled_article
 from crawler.dates import from_iso
 from crawler.extraction import warm_up
+from crawler.fork_main import name_main_script
 from crawler.items import ArticleItem
 from crawler.pool_lifetime import watch_owner
 from crawler.state import CrawlRun
@@ -56,8 +57,9 @@ class ExtractPipeline:
         context = multiprocessing.get_context("forkserver")
         # The fork server loads and warms trafilatura once and forks warm workers that share
         # it (crawler.fork_server). Its default preload is __main__, which would re-run an
-        # unguarded calling script.
+        # unguarded calling script; nor do the workers import it (crawler.fork_main).
         context.set_forkserver_preload(["crawler.fork_server"])
+        name_main_script()
         # Workers die with this process even when it is SIGKILLed (crawler.pool_lifetime):
         # otherwise they, and the fork server waiting on them, run on forever.
         pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=watch_owner, initargs=(os.getpid(),))
