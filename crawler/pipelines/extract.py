@@ -20,13 +20,14 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
-from crawler.article import Article, read_crawled_article
+from crawler.article import Article
 from crawler.dates import from_iso
 from crawler.extraction import warm_up
 from crawler.fork_main import name_main_script
 from crawler.items import ArticleItem
 from crawler.pool_lifetime import watch_owner
 from crawler.state import CrawlRun
+from crawler.worker_memory import read_and_release
 
 EXTRACTION_TIMEOUT = 120.0
 
@@ -71,7 +72,7 @@ class ExtractPipeline:
         assert self.pool is not None, "extract pipeline used before spider_opened"
         page, item.page = item.page or b"", None  # the page is not needed past this stage
         try:
-            future = self.pool.submit(read_crawled_article, page, item.url, content_type=item.content_type, listed=item.listed)
+            future = self.pool.submit(read_and_release, page, item.url, content_type=item.content_type, listed=item.listed)
             article: Article = await asyncio.wait_for(asyncio.wrap_future(future), EXTRACTION_TIMEOUT)
         except BrokenProcessPool:
             # A worker died (native crash, OOM kill): this page is lost, the crawl is not.
