@@ -6,13 +6,14 @@ loopback behind one RSS feed, and measures, each in a fresh subprocess:
 - bare trafilatura on one core: ``bare_extraction`` with the crawl's own options
   (``crawler.extraction.TRAFILATURA_OPTIONS``) on the same pages, decoded as the spider
   decodes them and passed the URL they are served at;
-- a whole ``run_crawl`` (Scrapy, feed parsing, extraction pool, language filter,
-  fingerprint, matching, SQLite) over them with W extraction workers;
-- the same ``run_crawl`` over an empty feed: its fixed start-up cost (migrations,
+- a whole ``vigia crawl --no-deliver`` as a user runs it (its CLI entry in the measured
+  process: config, rules, migrations, Scrapy, feed parsing, extraction pool, language
+  filter, fingerprint, matching, SQLite) over them with W extraction workers;
+- the same ``vigia crawl`` over an empty feed: its fixed start-up cost (migrations,
   Scrapy, the fork server importing trafilatura).
 
 CPU time is user + system from ``getrusage``: the crawl's own process plus its children
-(the fork server and the workers it forks; the fork server is stopped and reaped after
+(a migration child if the command starts one, the fork server and the workers it forks; the fork server is stopped and reaped after
 the crawl, so the workers' time reaches the crawl process's ``RUSAGE_CHILDREN``). The
 loopback server runs in this parent process, so its cost is counted in neither.
 On a shared machine wall times move with the load; CPU times much less.
@@ -60,32 +61,60 @@ EXTRACTION_LOG = "VIGIA_BENCH_EXTRACTION_LOG"
 
 
 def time_extraction_in_workers(folder: str) -> None:
-    """Count the CPU time spent inside ``bare_extraction`` in this worker process.
+    """Count the CPU time spent inside ``bare_extraction`` in each extraction worker.
 
-    Extraction workers import this script as ``__mp_main__`` (forkserver), which calls
-    this: each worker keeps its running total in ``folder/<pid>``. Comparing the crawl's
-    whole CPU time with that total, both from the same run, gives the overhead without
-    the run-to-run noise of a shared machine.
+    The measured crawl adds this script to its fork server's preload
+    (``preload_this_script``), which calls this there: each worker it forks keeps its
+    running total in ``folder/<pid>`` (the fork server's own warm-up is not counted).
+    Comparing the crawl's whole CPU time with that total, both from the same run, gives
+    the overhead without the run-to-run noise of a shared machine.
     """
     import trafilatura
 
     real = trafilatura.bare_extraction
-    total = [0.0]
-    log = Path(folder) / str(os.getpid())
+    fork_server, total = os.getpid(), [0.0]
 
     def timed(*args: object, **kwargs: object) -> object:
         started = time.process_time()
         try:
             return real(*args, **kwargs)
         finally:
-            total[0] += time.process_time() - started
-            log.write_text(repr(total[0]))
+            if os.getpid() != fork_server:
+                total[0] += time.process_time() - started
+                (Path(folder) / str(os.getpid())).write_text(repr(total[0]))
 
     trafilatura.bare_extraction = timed
 
 
-if __name__ == "__mp_main__" and os.environ.get(EXTRACTION_LOG):
+def preload_this_script() -> None:
+    """Have the crawl's fork server import this script (as ``bench.crawl``) before its own preload."""
+    from multiprocessing.context import ForkServerContext
+
+    set_preload = ForkServerContext.set_forkserver_preload
+
+    def with_this_script(context: ForkServerContext, modules: list[str]) -> None:
+        set_preload(context, ["bench.crawl", *modules])
+
+    ForkServerContext.set_forkserver_preload = with_this_script  # type: ignore[method-assign]
+
+
+def import_as_the_console_script() -> None:
+    """Import what the ``vigia`` console script imports (its entry point's module).
+
+    A build whose extraction workers import the calling script's main module does it here
+    as it would in a user's ``vigia crawl``, whose main module is that script.
+    """
+    from importlib import import_module
+    from importlib.metadata import entry_points
+
+    (script,) = entry_points(group="console_scripts", name="vigia")
+    import_module(script.module)
+
+
+if __name__ == "bench.crawl" and os.environ.get(EXTRACTION_LOG):
     time_extraction_in_workers(os.environ[EXTRACTION_LOG])
+if __name__ == "__mp_main__":
+    import_as_the_console_script()
 
 
 def cpu_seconds(who: int) -> float:
@@ -116,31 +145,25 @@ def measure_bare(job: dict) -> dict:
 
 
 def measure_crawl(job: dict) -> dict:
-    """One run_crawl, in this process, with its CPU time and that of its workers."""
+    """One whole ``vigia crawl`` (its CLI entry, in this process), with its CPU time and that of its children."""
     import multiprocessing.forkserver
-    from dataclasses import replace
 
-    from crawler.process import run_crawl
-    from crawler.spec import SourceSpec
-    from rules import load_rules
-    from vigia.config import Config
-    from vigia.crawl_spec import crawl_spec
+    from vigia.cli import main as vigia
 
+    preload_this_script()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ[EXTRACTION_LOG] = os.path.join(tmp, "extraction")
         os.mkdir(os.environ[EXTRACTION_LOG])
-        config = Config.model_validate(
-            {"database": {"url": f"sqlite:///{tmp}/bench.db"}, "slack": {"channel": "#bench"}},
-            context={"require_slack": False},
-        )
-        spec = replace(
-            crawl_spec(config, [], load_rules([{"builtin": "mx-us-security"}], REPO)),
-            sources=[SourceSpec("bench", "rss", job["feed"], "Bench")],
-            autothrottle=False,
-            concurrency_per_domain=16,
-            workers=job["workers"],
-            max_age=None,
-        )
+        config, report_file = Path(tmp) / "vigia.yaml", Path(tmp) / "report.json"
+        config.write_text(json.dumps({  # JSON is YAML
+            "database": {"url": f"sqlite:///{tmp}/bench.db"},
+            "slack": {"channel": "#bench"},
+            "alerts": {"max_age": None},
+            "crawler": {"autothrottle": False, "concurrency_per_domain": 16, "workers": job["workers"]},
+            "sources": [{"name": "bench", "type": "rss", "url": job["feed"]}],
+            "rules": [{"builtin": "mx-us-security"}],
+        }))
+        argv = ["crawl", "--no-deliver", "--config", str(config), "--report-json", str(report_file)]
         profiler = None
         if job.get("profile"):
             import cProfile
@@ -148,7 +171,7 @@ def measure_crawl(job: dict) -> dict:
             profiler = cProfile.Profile(time.process_time)  # CPU time: a loaded machine moves wall time
             profiler.enable()
         cpu_self, started = cpu_seconds(resource.RUSAGE_SELF), time.perf_counter()
-        report = run_crawl(spec)
+        code = vigia(argv, out=sys.stderr, err=sys.stderr)  # stdout carries this child's result
         wall = time.perf_counter() - started
         if profiler is not None:
             profiler.disable()
@@ -158,6 +181,7 @@ def measure_crawl(job: dict) -> dict:
         # and is reaped by us: then RUSAGE_CHILDREN holds the workers' CPU time.
         multiprocessing.forkserver._forkserver._stop()  # type: ignore[attr-defined]
         extraction = sum(float(log.read_text()) for log in Path(os.environ[EXTRACTION_LOG]).iterdir())
+        report = json.loads(report_file.read_text())
     return {
         "wall": wall,
         "cpu_self": cpu_self,
@@ -165,8 +189,8 @@ def measure_crawl(job: dict) -> dict:
         "cpu_extraction": extraction,
         "rss_self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "rss_children": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-        "report": f"{report.fetched} fetched, {report.new} new, {report.matched} matched, "
-        f"{report.skipped} skipped, {len(report.errors)} errors",
+        "report": f"exit {code}; {report['fetched']} fetched, {report['new']} new, {report['matched']} matched, "
+        f"{report['skipped']} skipped, {len(report['errors'])} errors",
     }
 
 
@@ -282,7 +306,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, load average {load:.2f} at start (wall times move with it; CPU times much less)")
     print(f"bare trafilatura, 1 core  : {bare['wall']:6.2f} s wall  {n / bare['wall']:6.1f} pages/s  "
           f"{bare['cpu']:6.2f} s CPU  peak RSS {bare['rss_self']:.0f} MB")
-    print(f"whole run_crawl, {args.workers} workers: {crawl['wall']:6.2f} s wall  {n / crawl['wall']:6.1f} pages/s  "
+    print(f"whole vigia crawl, {args.workers} workers: {crawl['wall']:6.2f} s wall  {n / crawl['wall']:6.1f} pages/s  "
           f"{crawl_cpu:6.2f} s CPU ({crawl['cpu_self']:.2f} crawler + {crawl['cpu_children']:.2f} workers)  "
           f"peak RSS {crawl['rss_self']:.0f} MB (crawler) + {crawl['rss_children']:.0f} MB (largest worker)")
     print(f"  process tree ({crawl['tree_processes']} processes), peak of sums: RSS {crawl['tree_rss']:.0f} MB, "

@@ -136,10 +136,15 @@ def _has_prose(paragraphs: list[str]) -> bool:
 
 
 # A page too short for precision mode: trafilatura takes its fallback extractors, which load
-# justext's stoplists (~27 MB). Warming htmldate's search of the text for a date too (every
-# dateparser locale's month names, ~40 MB) would take ~3 s of CPU in the fork server before
-# the first worker starts, which holds a starting crawl (and a daemon's worker) that long.
-WARM_UP_PAGES = ("<html><body><p>hola</p></body></html>",)
+# justext's stoplists (~27 MB). The second sends htmldate's search of the text for a date to
+# dateparser (every locale's month names and date patterns, ~40 MB and ~1.7 s of CPU): left to
+# the workers, each loaded it for itself on one of its first pages, for a copy per worker.
+# Loaded once in the fork server, the workers share it; a starting crawl waits that long more.
+WARM_UP_PAGES = (
+    "<html><body><p>hola</p></body></html>",
+    "<html><body><article><p>Publicado el martes 3 de marzo de 2024 a las 10:00</p>"
+    "<p>hola mundo texto largo de prueba.</p></article></body></html>",
+)
 
 
 def warm_up() -> None:

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import gc
 
-import crawler.article  # (what the workers run: read_article and its imports)
-import crawler.pool_lifetime  # noqa: F401  (their initializer)
+import crawler.pool_lifetime  # (the workers' initializer)
+import crawler.worker_memory  # noqa: F401  (what the workers run: read_crawled_article and its imports)
 from crawler.extraction import warm_up
+from crawler.fork_main import stand_in_for_main_script
 
+stand_in_for_main_script()  # the workers need none of the calling script
 warm_up()
 gc.collect()  # what warm_up left behind is freed now, not in each worker after the fork
 gc.freeze()

@@ -7,9 +7,8 @@ and ends when the feed closes or on SIGTERM. Either is called once per process: 
 reactor cannot be restarted. The spec reaches the spider and pipelines through the
 ``VIGIA_RUN`` setting, the feed through ``VIGIA_FEED``.
 
-Extraction workers start by ``forkserver``, which imports the calling script's main
-module in each worker (as ``__mp_main__``): a script calling ``run_crawl`` must keep
-its work under ``if __name__ == "__main__":`` (console-script entry points already do).
+Extraction workers start by ``forkserver``; they do not import the calling script's main
+module (``crawler.fork_main``), so they run nothing of it.
 """
 
 from __future__ import annotations

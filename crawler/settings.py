@@ -69,6 +69,14 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
 }
+# COOKIES_ENABLED is off (a crawler of feeds and articles keeps no sessions), but the cookie
+# middleware's module was still imported to learn that, with tldextract and requests (~3 MB),
+# and naming it here, even as None, imports it too.
+DOWNLOADER_MIDDLEWARES_BASE = {
+    path: order
+    for path, order in _scrapy_defaults.DOWNLOADER_MIDDLEWARES_BASE.items()
+    if not path.endswith(".CookiesMiddleware")
+}
 # Nor these: no depth limit (listings are bounded per poll, crawler.state), no Referer
 # header to compute for every article (an outlet learns nothing it needs from it), and the
 # meta-copy warnings are for spiders that copy response.meta, which ours does not.

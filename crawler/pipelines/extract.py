@@ -20,12 +20,14 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
-from crawler.article import Article, read_crawled_article
+from crawler.article import Article
 from crawler.dates import from_iso
 from crawler.extraction import warm_up
+from crawler.fork_main import name_main_script
 from crawler.items import ArticleItem
 from crawler.pool_lifetime import watch_owner
 from crawler.state import CrawlRun
+from crawler.worker_memory import read_and_release
 
 EXTRACTION_TIMEOUT = 120.0
 
@@ -56,8 +58,9 @@ class ExtractPipeline:
         context = multiprocessing.get_context("forkserver")
         # The fork server loads and warms trafilatura once and forks warm workers that share
         # it (crawler.fork_server). Its default preload is __main__, which would re-run an
-        # unguarded calling script.
+        # unguarded calling script; nor do the workers import it (crawler.fork_main).
         context.set_forkserver_preload(["crawler.fork_server"])
+        name_main_script()
         # Workers die with this process even when it is SIGKILLed (crawler.pool_lifetime):
         # otherwise they, and the fork server waiting on them, run on forever.
         pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=watch_owner, initargs=(os.getpid(),))
@@ -69,7 +72,7 @@ class ExtractPipeline:
         assert self.pool is not None, "extract pipeline used before spider_opened"
         page, item.page = item.page or b"", None  # the page is not needed past this stage
         try:
-            future = self.pool.submit(read_crawled_article, page, item.url, content_type=item.content_type, listed=item.listed)
+            future = self.pool.submit(read_and_release, page, item.url, content_type=item.content_type, listed=item.listed)
             article: Article = await asyncio.wait_for(asyncio.wrap_future(future), EXTRACTION_TIMEOUT)
         except BrokenProcessPool:
             # A worker died (native crash, OOM kill): this page is lost, the crawl is not.

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
+import subprocess
+import sys
 from pathlib import Path
 from typing import TextIO
 
@@ -11,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from alerts.redact import Redactor
 from crawler.spec import CrawlProgress, CrawlReport
+from storage.db import SCHEMA_HEAD, make_engine, schema_revision
 from vigia.config import Config
 from vigia.errors import ExitStatus
 from vigia.from_config import crawl_once, deliver
@@ -29,6 +33,7 @@ def crawl_command(
 ) -> int:
     """``dry_run`` prints each alert as Slack would show it instead of posting it (``deliver``
     still decides whether alerts leave the outbox at all)."""
+    migrate_in_child(config, err)
     progress = ProgressLine(err)
     report = crawl_once(config, only=only, refetch=refetch, on_progress=progress)
     progress.finish()
@@ -51,6 +56,40 @@ def crawl_command(
     if every_source_failed or undelivered or report.storage_errors:
         return ExitStatus.ERROR
     return ExitStatus.SUCCESS
+
+
+def migrate_in_child(config: Config, err: TextIO) -> None:
+    """Bring the schema to the newest revision in a short-lived ``vigia db upgrade``.
+
+    Alembic (with Mako, ~11 MB) would otherwise stay in this process through the whole
+    crawl. When the child fails, nothing is said here: ``crawl_once`` then opens the
+    database in this process, which fails the same way and says so as it always has
+    (the config's file and key, on this command's own ``err``).
+    """
+    if _schema_current(config.database.url):
+        return
+    from vigia.logs import current_format
+
+    level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
+    level = level if level in ("DEBUG", "INFO", "ERROR") else "WARNING"
+    command = [
+        sys.executable, "-m", "vigia", "db", "upgrade", "--config", str(config.path),
+        "--log-format", current_format(), "--log-level", level,
+    ]  # fmt: skip
+    child = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
+    if child.returncode == ExitStatus.SUCCESS and child.stderr:
+        err.write(child.stderr)  # its log lines (at --log-level debug), where this command's own go
+
+
+def _schema_current(url: str) -> bool:
+    try:
+        engine = make_engine(url)
+    except (SQLAlchemyError, ImportError):  # a malformed URL, a missing driver: crawl_once says so
+        return False
+    try:
+        return schema_revision(engine) == SCHEMA_HEAD
+    finally:
+        engine.dispose()
 
 
 def _deliver(config: Config, printer: TextIO | None):  # type: ignore[no-untyped-def]
