@@ -89,3 +89,19 @@ def test_with_the_crawl_s_settings_an_instant_refresh_is_followed_and_a_reload_t
     followed = middleware.process_response(Request(instant.url), instant)
     assert isinstance(followed, Request) and followed.url == "https://diario.example/real.html"
     assert middleware.process_response(Request(reload_timer.url), reload_timer) is reload_timer
+
+
+def test_a_short_page_and_an_upper_case_refresh_are_followed_too() -> None:
+    body = b'<html><head><META HTTP-EQUIV="Refresh" CONTENT="0;URL=https://diario.example/real.html"></head></html>'
+    page = HtmlResponse("https://diario.example/nota.html", body=body, headers={"Content-Type": "text/html"})
+    followed = refresh_middleware().process_response(Request(page.url), page)
+    assert isinstance(followed, Request) and followed.url == "https://diario.example/real.html"
+
+
+def test_a_refresh_in_utf_16_whose_bytes_do_not_spell_it_is_followed() -> None:
+    html = '<html><head><meta http-equiv="refresh" content="0;url=https://diario.example/real.html"></head></html>'
+    page = HtmlResponse("https://diario.example/nota.html", body=html.encode("utf-16"),
+                        headers={"Content-Type": "text/html; charset=utf-16"})
+    assert b"refresh" not in page.body
+    followed = refresh_middleware().process_response(Request(page.url), page)
+    assert isinstance(followed, Request) and followed.url == "https://diario.example/real.html"
