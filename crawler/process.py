@@ -13,6 +13,7 @@ module (``crawler.fork_main``), so they run nothing of it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -44,7 +45,7 @@ def run_crawl(spec: CrawlSpec, on_progress: Callable[[CrawlProgress], None] | No
         if spec.sources:
             process = AsyncCrawlerProcess(crawl_settings(spec, run))
             process.crawl(NewsSpider)
-            process.start()
+            start_quietly(process)
         return run.report()
     finally:
         engine.dispose()
@@ -64,9 +65,31 @@ def run_worker(spec: CrawlSpec, feed: JobFeed) -> None:
             settings.setdict(shared_queue_settings(spec.redis_prefix), priority="cmdline")
         process = AsyncCrawlerProcess(settings)
         process.crawl(NewsSpider)
-        process.start()
+        start_quietly(process)
     finally:
         engine.dispose()
+
+
+def start_quietly(process: AsyncCrawlerProcess) -> None:
+    """``process.start()``, with Scrapy's loggers at the lowest level any handler takes.
+
+    Scrapy sets its loggers to DEBUG, so each page's "Crawled" and each item's "Scraped from"
+    became a log record (the caller's frame found, the record built) that every handler then
+    dropped at its own level. Below the lowest level of the handlers present (and of the log
+    counter Scrapy adds at that crawl's LOG_LEVEL) no record is built at all; a handler without
+    a level (NOTSET) keeps everything as before.
+    """
+    scrapy_logger = logging.getLogger("scrapy")
+    levels = [handler.level for handler in (*logging.getLogger().handlers, *scrapy_logger.handlers)]
+    counted = process.settings.get("LOG_LEVEL", logging.DEBUG)
+    levels.append(counted if isinstance(counted, int) else logging.getLevelName(str(counted).upper()))
+    lowest = min(level if isinstance(level, int) else logging.DEBUG for level in levels)  # "Level x": unknown name
+    previous = scrapy_logger.level
+    scrapy_logger.setLevel(max(logging.DEBUG, lowest))
+    try:
+        process.start()
+    finally:
+        scrapy_logger.setLevel(previous)
 
 
 def _without_sources(spec: CrawlSpec) -> CrawlSpec:
