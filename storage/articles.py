@@ -66,7 +66,7 @@ def plausible_date(published: datetime | None, now: datetime) -> bool:
 
 
 def store_article(
-    session: Session,
+    session: Session | Connection,
     record: ArticleRecord,
     found: list[MatchRecord],
     *,
@@ -76,11 +76,14 @@ def store_article(
 ) -> StoredArticle:
     """Store an article, its matches and its pending alerts in the caller's transaction.
 
+    ``session``: a Session, or a Connection in a transaction (the crawl's store stage: a
+    Session's own bookkeeping cost each article more than these statements).
+
     Repeats are harmless: a canonical URL already stored is left as it is. Alerts are
     owed once per channel; a copy of a story already seen becomes a thread reply.
     """
     now = now or utcnow()
-    connection = session.connection()
+    connection = session if isinstance(session, Connection) else session.connection()
     article_id = connection.execute(_insert_article(connection.dialect.name), _article_row(record, now)).scalar()
     if article_id is None:
         existing = connection.execute(_EXISTING, {"url": record.canonical_url}).scalar()
@@ -91,9 +94,9 @@ def store_article(
         telling = Telling(record.text or "", record.title, record.published_at or now,
                           frozenset(match.rule_id for match in found))
         signed = _signed(telling, record.signed)  # once: finding the story and remembering the article share it
-        story_id = find_story(session, record.fingerprint, signed, now - STORY_WINDOW, now,
+        story_id = find_story(connection, record.fingerprint, signed, now - STORY_WINDOW, now,
                               exclude=article_id) or article_id
-        remember(session, article_id, signed)
+        remember(connection, article_id, signed)
     connection.execute(_SET_STORY, {"article": article_id, "story": story_id})
 
     if found:

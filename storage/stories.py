@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from storage.tables import articles, matches, story_bands
 from stories import Candidate, Signed, is_edited_copy, nearest_same_text, same_event
@@ -51,44 +51,44 @@ _MATCHED = (
 _INSERT_BANDS = insert(story_bands)
 
 
-def remember(session: Session, article_id: int, signed: Signed) -> None:
+def remember(connection: Connection, article_id: int, signed: Signed) -> None:
     """Store the new article's LSH band keys so later copies find it."""
     if signed.band_keys:
-        session.connection().execute(
+        connection.execute(
             _INSERT_BANDS, [{"article_id": article_id, "band_key": key} for key in signed.band_keys]
         )
 
 
 def find_story(
-    session: Session, fingerprint: int, signed: Signed, since: datetime, now: datetime, *, exclude: int | None = None
+    connection: Connection, fingerprint: int, signed: Signed, since: datetime, now: datetime, *,
+    exclude: int | None = None,
 ) -> int | None:
     """The story id of the earlier article first seen since ``since`` that this one retells, or None.
 
     ``exclude``: the new article's own id (already inserted).
     """
-    same_text = _same_text(session, fingerprint, since, exclude)
+    same_text = _same_text(connection, fingerprint, since, exclude)
     if same_text is not None:
         return same_text
     if not signed.telling.text:
         return None
-    copy = _edited_copy(session, signed, since, exclude)
+    copy = _edited_copy(connection, signed, since, exclude)
     if copy is not None:
         return copy
-    return _same_event(session, signed, now, exclude)
+    return _same_event(connection, signed, now, exclude)
 
 
-def _same_text(session: Session, fingerprint: int, since: datetime, exclude: int | None) -> int | None:
-    rows = session.connection().execute(_FINGERPRINTS, {"since": since, "exclude": exclude or 0})
+def _same_text(connection: Connection, fingerprint: int, since: datetime, exclude: int | None) -> int | None:
+    rows = connection.execute(_FINGERPRINTS, {"since": since, "exclude": exclude or 0})
     return nearest_same_text(
         fingerprint, ((story_id, other) for story_id, other in rows if story_id is not None and other is not None)
     )
 
 
-def _edited_copy(session: Session, signed: Signed, since: datetime, exclude: int | None) -> int | None:
+def _edited_copy(connection: Connection, signed: Signed, since: datetime, exclude: int | None) -> int | None:
     """LSH candidates (articles sharing a band key), most shared bands first, verified."""
     if not signed.band_keys:
         return None
-    connection = session.connection()
     shared: dict[int, int] = {}
     for article_id in connection.execute(_SHARING, {"keys": signed.band_keys, "since": since}).scalars():
         if article_id != exclude:
@@ -106,12 +106,12 @@ def _edited_copy(session: Session, signed: Signed, since: datetime, exclude: int
     return None
 
 
-def _same_event(session: Session, signed: Signed, now: datetime, exclude: int | None) -> int | None:
+def _same_event(connection: Connection, signed: Signed, now: datetime, exclude: int | None) -> int | None:
     """Earlier articles that matched one of the same rules around this one's date."""
     window = event_window(signed, now)
     if window is None:
         return None
-    rows = session.connection().execute(
+    rows = connection.execute(
         _MATCHED, {"rules": sorted(signed.telling.rule_ids), "since": window[0] - EVENT_WINDOW}
     )
     candidates = {
