@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -168,6 +169,17 @@ def cannot_refresh(head: bytes) -> bool:
     return b"<" in head and b"\x00" not in head and b"refresh" not in head.lower()
 
 
+# The same few configured entries and source URLs are read for every request: parsed once each.
+@functools.lru_cache(maxsize=64)
+def _policy(allow_private_hosts: tuple[str, ...]) -> AddressPolicy:
+    return AddressPolicy.from_config(allow_private_hosts)
+
+
+@functools.lru_cache(maxsize=4096)
+def _source_endpoint(url: str) -> Endpoint | None:
+    return endpoint(url)
+
+
 class PrivateAddressRefused(IgnoreRequest):
     """Raised by ``AddressGuardMiddleware`` for a request that would reach an internal address
     it may not; the request's errback records it against its source and the crawl goes on."""
@@ -204,7 +216,7 @@ class AddressGuardMiddleware:
         if target is None:  # not HTTP(S): Scrapy's own handlers refuse or serve it
             return
         self._learn_source(request)
-        policy = AddressPolicy.from_config(self.run.spec.allow_private_hosts)
+        policy = _policy(tuple(self.run.spec.allow_private_hosts))
         if policy.allows(target, self._own_endpoints(request)):
             return
         address = await self._address(target[0])
@@ -237,7 +249,7 @@ class AddressGuardMiddleware:
         urls = self.run.source_urls()
         name = request.meta.get("vigia_source")
         own = [urls[name]] if name in urls else list(urls.values())
-        return [target for target in (endpoint(url) for url in own) if target]
+        return [target for target in (_source_endpoint(url) for url in own) if target]
 
     async def _address(self, host: str) -> str | None:
         """The address the download will connect to; None when the name does not resolve

@@ -21,9 +21,10 @@ ROBOTSTXT_PARSER = "scrapy.robotstxt.ProtegoRobotParser"
 CONCURRENT_REQUESTS = 32
 DOWNLOAD_DELAY = 0
 # Items handled at once per response. Scrapy starts this many asyncio tasks for every
-# callback's output; an article page yields one item, so the default 100 cost 100 tasks
-# a page (~5 ms of CPU) for nothing. Listings yield requests, which are only enqueued.
-CONCURRENT_ITEMS = 4
+# callback's output (and a queue-filling one); an article page yields one item, so the
+# default 100 cost 100 tasks a page (~5 ms of CPU) for nothing, and any more than one still
+# costs a task each. Listings yield requests, which are only enqueued, in their order either way.
+CONCURRENT_ITEMS = 1
 # Bytes of responses being processed (mostly article pages waiting for an extraction worker)
 # above which Scrapy starts no new download. Its default, 5 MB, held ~40 pages for two workers
 # that need a few each to stay busy; every held page is memory of the crawl process.
