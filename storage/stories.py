@@ -79,10 +79,9 @@ def find_story(
 
 
 def _same_text(connection: Connection, fingerprint: int, since: datetime, exclude: int | None) -> int | None:
+    # Both columns are NOT NULL by the statement's WHERE: its rows go to the comparison as they come.
     rows = connection.execute(_FINGERPRINTS, {"since": since, "exclude": exclude or 0})
-    return nearest_same_text(
-        fingerprint, ((story_id, other) for story_id, other in rows if story_id is not None and other is not None)
-    )
+    return nearest_same_text(fingerprint, rows)
 
 
 def _edited_copy(connection: Connection, signed: Signed, since: datetime, exclude: int | None) -> int | None:
