@@ -2,6 +2,11 @@
 
 Each command lives in vigia/commands/<name>.py, takes the loaded config and the output
 streams, and returns an exit status. Errors become exit codes here and only here.
+
+Start-up imports only argparse and the app's own errors: `vigia --help` and every test's
+`python -m vigia ...` would otherwise pay for pydantic, SQLAlchemy and the rules package
+(~0.25 s of CPU) before parsing a word. The config and each command's module come when
+the command runs; the library errors caught below, from the module that raised them.
 """
 
 from __future__ import annotations
@@ -11,14 +16,13 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from rules.errors import RuleError
 from storage.errors import DatabaseUnreachable, StorageError
-from vigia.config import Config, default_config, default_path, load_config
 from vigia.errors import ConfigError, ExitStatus, VigiaError
+
+if TYPE_CHECKING:
+    from vigia.config import Config
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -60,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Vigía watches Spanish-language news and posts matching stories to Slack.",
         epilog="`vigia COMMAND --help` describes one command. Start with `vigia demo`.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     _add_common_options(parser, defaults=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, title="commands")
 
@@ -110,6 +114,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Version(argparse.Action):
+    """argparse's own ``version`` action, with the version looked up only when asked for:
+    importlib.metadata costs every other command a tenth of a second."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        print(f"{parser.prog} {_version()}", file=sys.stdout)
+        parser.exit()
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -129,23 +143,36 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         for line in str(exc).splitlines():  # several problems: one line each, all of them
             print(f"vigia: config error: {line}", file=err)
         return ExitStatus.CONFIG
-    except RuleError as exc:
-        print(f"vigia: rule error: {exc}", file=err)
-        return ExitStatus.CONFIG
     except DatabaseUnreachable as exc:
+        from vigia.config import default_path
+
         config_file = args.config or default_path()
         print(f"vigia: config error: {config_file}: database.url: {exc}", file=err)
         return ExitStatus.CONFIG
     except (VigiaError, StorageError) as exc:
         print(f"vigia: {exc}", file=err)
         return getattr(exc, "exit_status", ExitStatus.ERROR)
-    except SQLAlchemyError as exc:
-        # A database that broke mid-run (locked, disk full, gone): one line, not a traceback.
-        print(f"vigia: database error: {_first_line(exc)}", file=err)
-        return ExitStatus.ERROR
     except KeyboardInterrupt:
         print("vigia: interrupted", file=err)
         return ExitStatus.INTERRUPTED
+    except Exception as exc:
+        if _raised_by(exc, "rules.errors", "RuleError"):
+            print(f"vigia: rule error: {exc}", file=err)
+            return ExitStatus.CONFIG
+        if _raised_by(exc, "sqlalchemy.exc", "SQLAlchemyError"):
+            # A database that broke mid-run (locked, disk full, gone): one line, not a traceback.
+            print(f"vigia: database error: {_first_line(exc)}", file=err)
+            return ExitStatus.ERROR
+        raise
+
+
+def _raised_by(exc: Exception, module: str, name: str) -> bool:
+    """Whether ``exc`` is a ``module.name``, without importing the module for it.
+
+    A library that raised its error was imported to do so: one not yet imported raised nothing.
+    """
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(exc, getattr(loaded, name))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -244,6 +271,8 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace, TextIO, TextIO], int]]
 
 def load(args: argparse.Namespace) -> Config:
     """The config, checked for what this command needs: a way to post only where it posts."""
+    from vigia.config import default_config, default_path, load_config
+
     posts = (args.command == "crawl" and not (args.dry_run or args.no_deliver)) or (
         args.command == "run" and not args.dry_run
     )
