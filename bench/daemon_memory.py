@@ -26,6 +26,7 @@ sys.path.insert(0, str(REPO))
 from tests.support.labelled import article_page, feed, load_labelled
 from tests.support.news_site import NewsSite
 from tests.support.slack_standin import SlackStandIn
+from vigia.daemon import procfs
 
 TOKEN = "xoxb-bench-daemon-memory"
 
@@ -39,10 +40,7 @@ def resident_mb(pid: int) -> int:
 
 
 def children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
+    return procfs.children(pid)  # of every thread: the worker starts its extraction pool from one
 
 
 def describe(pid: int) -> str:

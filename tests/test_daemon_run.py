@@ -28,6 +28,7 @@ from tests.support.labelled import LabelledArticle, article_page, feed, load_lab
 from tests.support.news_site import NewsSite, RecordedRequest, Reply
 from tests.support.slack_standin import SlackStandIn
 from tests.support.waiting import eventually
+from vigia.daemon import procfs
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "xoxb-2024-daemon-test-token-do-not-log"
@@ -309,22 +310,19 @@ def gone(pid: int) -> bool:
         return True
 
 
-def process_tree(pid: int) -> list[int]:
-    try:
-        children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except FileNotFoundError:
-        return []
-    return children + [grandchild for child in children for grandchild in process_tree(child)]
-
-
 def test_the_worker_and_its_pool_exit_when_the_daemon_is_killed(daemon: Daemon, slack: SlackStandIn, outlet: Outlet) -> None:
     article = ARTICLES[2]
     outlet.publish(article, slow=30)  # the worker has a poll in flight when the daemon dies
     daemon.start()
     eventually(lambda: outlet.site.fetched(article.path), 30, "the crawl to reach the slow page")
     [worker] = daemon.crawl_children()
-    tree = [worker, *process_tree(worker)]
-    assert len(tree) >= 3  # the worker, its extraction pool
+
+    def with_its_pool() -> list[int] | None:  # the worker, its extraction pool (started alongside the first fetches)
+        tree = procfs.tree(worker)  # the worker and its descendants, whichever thread started them
+        return tree if len(tree) >= 3 else None
+
+    tree = eventually(with_its_pool, 30, "the worker's extraction pool to start")
+    assert len(tree) >= 3
     daemon.kill()  # SIGKILL: no cleanup of its own
     eventually(lambda: all(gone(pid) for pid in tree), 30, "the worker and its pool to exit")
 
