@@ -40,7 +40,7 @@ def resident_mb(pid: int) -> int:
 
 
 def children(pid: int) -> list[int]:
-    return procfs.children(pid)  # of every thread: the worker starts its extraction pool from one
+    return procfs.children(pid)  # of every thread, whichever started them
 
 
 def describe(pid: int) -> str:

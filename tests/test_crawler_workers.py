@@ -30,14 +30,14 @@ if __name__ == "__main__":
     pipeline = ExtractPipeline(None, 2)  # the run is only told of failures, and there are none
     pipeline.spider_opened()
     page = b"<html><head><title>Sismo en Oaxaca</title></head><body><article>" + b"<p>El sismo sacudi\\xc3\\xb3 la costa de Oaxaca esta ma\\xc3\\xb1ana, sin da\\xc3\\xb1os graves.</p>" * 8 + b"</article></body></html>"
-    pool = pipeline.wait_for_pool()
+    assert pipeline.pool is not None
     futures = [
-        pool.submit(read_crawled_article, page, f"http://127.0.0.1/{i}.html", content_type="text/html",
+        pipeline.pool.submit(read_crawled_article, page, f"http://127.0.0.1/{i}.html", content_type="text/html",
                              listed=ListedArticle(url=f"http://127.0.0.1/{i}.html"))
         for i in range(4)
     ]
     titles = [future.result().title for future in futures]
-    workers = sorted(str(process.pid) for process in pool._processes.values())
+    workers = sorted(str(process.pid) for process in pipeline.pool._processes.values())
     pipeline.spider_closed()
     print(json.dumps({"titles": titles, "workers": workers}))
 """

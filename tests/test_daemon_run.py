@@ -317,7 +317,7 @@ def test_the_worker_and_its_pool_exit_when_the_daemon_is_killed(daemon: Daemon, 
     eventually(lambda: outlet.site.fetched(article.path), 30, "the crawl to reach the slow page")
     [worker] = daemon.crawl_children()
 
-    def with_its_pool() -> list[int] | None:  # the worker, its extraction pool (started alongside the first fetches)
+    def with_its_pool() -> list[int] | None:  # the worker, its extraction pool
         tree = procfs.tree(worker)  # the worker and its descendants, whichever thread started them
         return tree if len(tree) >= 3 else None
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
-import threading
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -38,7 +37,6 @@ class ExtractPipeline:
         self.run = run
         self.workers = max(1, workers)
         self.pool: ProcessPoolExecutor | None = None
-        self._starting: Future[ProcessPoolExecutor] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ExtractPipeline:
@@ -49,29 +47,9 @@ class ExtractPipeline:
         return pipeline
 
     def spider_opened(self, spider: Any = None) -> None:
-        # Starting the workers waits for the fork server to load and warm trafilatura (~2 s of
-        # CPU): in a thread, so that the reactor reads listings and fetches pages meanwhile.
-        starting: Future[ProcessPoolExecutor] = Future()
-        self._starting = starting
-
-        def start() -> None:
-            try:
-                starting.set_result(self._new_pool())
-            except BaseException as exc:  # told to the first item, and to spider_closed
-                starting.set_exception(exc)
-
-        threading.Thread(target=start, name="extraction pool start", daemon=True).start()
-
-    def wait_for_pool(self) -> ProcessPoolExecutor:
-        """The pool, once its workers have started (blocking; the reactor awaits it instead)."""
-        if self.pool is None:
-            assert self._starting is not None, "extract pipeline used before spider_opened"
-            self.pool = self._starting.result()
-        return self.pool
+        self.pool = self._new_pool()
 
     def spider_closed(self, spider: Any = None) -> None:
-        if self.pool is None and self._starting is not None:
-            self.wait_for_pool()
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
@@ -91,9 +69,7 @@ class ExtractPipeline:
         return pool
 
     async def process_item(self, item: ArticleItem, spider: Any = None) -> ArticleItem:
-        if self.pool is None:
-            assert self._starting is not None, "extract pipeline used before spider_opened"
-            self.pool = await asyncio.wrap_future(self._starting)
+        assert self.pool is not None, "extract pipeline used before spider_opened"
         page, item.page = item.page or b"", None  # the page is not needed past this stage
         try:
             future = self.pool.submit(read_and_release, page, item.url, content_type=item.content_type, listed=item.listed)
