@@ -7,17 +7,13 @@ handler the test gives it, as the CLI's process has only its own.
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import traceback
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from crawler.spec import CrawlSpec
 from rules import load_rules
 from tests.support.news_site import NewsSite
-from tests.test_crawler_run import make_spec, serve_corpus_feed
+from tests.test_crawler_run import in_forked_child, make_spec, serve_corpus_feed
 
 
 class Kept(logging.Handler):
@@ -30,42 +26,30 @@ class Kept(logging.Handler):
 
 
 def crawl_logging(spec: CrawlSpec, handler_level: int) -> dict[str, Any]:
-    context = multiprocessing.get_context("fork")
-    queue: Any = context.Queue()
-    child = context.Process(target=_child, args=(spec, handler_level, queue))
-    child.start()
-    try:
-        outcome = queue.get(timeout=150)
-    finally:
-        child.join(30)
-    if isinstance(outcome, str):
-        pytest.fail(f"run_crawl raised in the child:\n{outcome}")
+    outcome: dict[str, Any] = in_forked_child(_logged_crawl, spec, handler_level)
     return outcome
 
 
-def _child(spec: CrawlSpec, handler_level: int, queue: Any) -> None:
-    try:
-        from crawler.process import run_crawl
+def _logged_crawl(spec: CrawlSpec, handler_level: int) -> dict[str, Any]:
+    from crawler.process import run_crawl
 
-        root = logging.getLogger()
-        for old in list(root.handlers):  # pytest's capture handlers, inherited by the fork
-            root.removeHandler(old)
-        kept = Kept(handler_level)
-        root.addHandler(kept)
-        built: list[str] = []
-        make_record = logging.getLogRecordFactory()
+    root = logging.getLogger()
+    for old in list(root.handlers):  # pytest's capture handlers, inherited by the fork
+        root.removeHandler(old)
+    kept = Kept(handler_level)
+    root.addHandler(kept)
+    built: list[str] = []
+    make_record = logging.getLogRecordFactory()
 
-        def counting(*args: Any, **kwargs: Any) -> logging.LogRecord:
-            record = make_record(*args, **kwargs)
-            if record.name.startswith("scrapy") and record.levelno < logging.INFO:
-                built.append(f"{record.name}: {record.getMessage()}")
-            return record
+    def counting(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        if record.name.startswith("scrapy") and record.levelno < logging.INFO:
+            built.append(f"{record.name}: {record.getMessage()}")
+        return record
 
-        logging.setLogRecordFactory(counting)
-        report = run_crawl(spec)
-        queue.put({"fetched": report.fetched, "debug_built": built, "messages": kept.messages})
-    except BaseException:
-        queue.put(traceback.format_exc())
+    logging.setLogRecordFactory(counting)
+    report = run_crawl(spec)
+    return {"fetched": report.fetched, "debug_built": built, "messages": kept.messages}
 
 
 def test_scrapy_builds_no_debug_record_for_a_handler_at_warning(news_site: NewsSite, tmp_path: Path) -> None:

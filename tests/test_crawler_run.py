@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import traceback
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,24 +30,36 @@ CORPUS = SHARED / "corpus"
 
 def crawl(spec: CrawlSpec) -> CrawlReport:
     """run_crawl in a forked child; its report comes back through a queue."""
+    report: CrawlReport = in_forked_child(run_crawl_here, spec)
+    return report
+
+
+def in_forked_child(work: Callable[..., Any], *args: Any) -> Any:
+    """``work(*args)`` in a forked child (a crawl runs Twisted's reactor, which starts once per
+    process); its result comes back through a queue, its exception fails the test."""
     context = multiprocessing.get_context("fork")
     queue: Any = context.Queue()
-    child = context.Process(target=_crawl_child, args=(spec, queue))
+    child = context.Process(target=_child, args=(work, args, queue))
     child.start()
     try:
         outcome = queue.get(timeout=150)
     finally:
         child.join(30)
-    if isinstance(outcome, str):
-        pytest.fail(f"run_crawl raised in the child:\n{outcome}")
+    if isinstance(outcome, _Raised):
+        pytest.fail(f"run_crawl raised in the child:\n{outcome.traceback}")
     return outcome
 
 
-def _crawl_child(spec: CrawlSpec, queue: Any) -> None:
+class _Raised:
+    def __init__(self, traceback: str) -> None:
+        self.traceback = traceback
+
+
+def _child(work: Callable[..., Any], args: tuple[Any, ...], queue: Any) -> None:
     try:
-        queue.put(run_crawl_here(spec))
+        queue.put(work(*args))
     except BaseException:
-        queue.put(traceback.format_exc())
+        queue.put(_Raised(traceback.format_exc()))
 
 
 def run_crawl_here(spec: CrawlSpec) -> CrawlReport:
