@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -83,6 +84,11 @@ class Feeds:
         return (304 if unchanged else 200), (b"" if unchanged else body), content_type, etag
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = socket.SOMAXCONN  # not socketserver's 5: dropped SYNs come back 1 s later
+
+
 def serve(feeds: Feeds, host: str) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -103,8 +109,7 @@ def serve(feeds: Feeds, host: str) -> ThreadingHTTPServer:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer((host, PORT), Handler)
-    server.daemon_threads = True
+    server = Server((host, PORT), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 

@@ -12,6 +12,7 @@ delays that ACK (40 ms on Linux), so a keep-alive connection managed ~20 request
 
 from __future__ import annotations
 
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
@@ -98,6 +99,11 @@ class LoopbackServer:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a request still being served never holds up stop()
+    # socketserver's default backlog is 5: a crawl opening a few dozen connections at once
+    # had the rest of its SYNs dropped, retried by the kernel 1 s and then 3 s later, so
+    # listings stalled a second and, on a loaded machine, hit a 3 s download timeout.
+    # Outlets' servers listen with the kernel's limit (net.core.somaxconn); so does this.
+    request_queue_size = socket.SOMAXCONN
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], owner: LoopbackServer) -> None:
         self.owner = owner
