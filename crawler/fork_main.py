@@ -10,16 +10,38 @@ crawl worker) is never imported by the workers: this gives a script the same.
 The crawl names its main script in the environment the fork server starts with
 (``set_forkserver_preload`` takes module names only); the fork server puts an empty
 module of that path in its place, which its workers inherit.
+
+``start_fork_server`` starts it as the first thing a crawl does: loading and warming
+trafilatura there (``crawler.fork_server``) takes ~3 s of a core, which the crawl used to
+wait out when its pool started; begun early, it runs while the crawl loads its own code,
+config, rules and schema on the other core.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.forkserver
 import os
 import sys
 import types
 from multiprocessing import spawn
 
 MAIN_PATH = "VIGIA_FORK_SERVER_MAIN"
+PRELOAD = ["crawler.fork_server"]
+
+
+def start_fork_server() -> multiprocessing.context.BaseContext:
+    """The extraction pool's context, its fork server started (or already running).
+
+    Returns at once: the fork server loads its preload in its own process, and the pool's
+    first worker waits for it (a no-op once the server is up).
+    """
+    context = multiprocessing.get_context("forkserver")
+    # Its default preload is __main__, which would re-run an unguarded calling script.
+    context.set_forkserver_preload(PRELOAD)
+    name_main_script()
+    multiprocessing.forkserver.ensure_running()
+    return context
 
 
 def name_main_script() -> None:

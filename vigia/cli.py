@@ -204,12 +204,22 @@ def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _crawl(config: Config, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if config.sources:
+        _warm_extraction()
     from vigia.commands.crawl import crawl_command
 
     return crawl_command(
         config, out, err, only=args.source, deliver=not args.no_deliver, refetch=args.refetch,
         report_json=args.report_json, dry_run=args.dry_run,
     )
+
+
+def _warm_extraction() -> None:
+    """Start the extraction fork server before loading the crawler: it warms trafilatura
+    (~3 s of a core) while this process imports Scrapy and reads its rules and schema."""
+    from crawler.fork_main import start_fork_server
+
+    start_fork_server()
 
 
 def _run(config: Config, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -251,6 +261,7 @@ def _sources(config: Config, args: argparse.Namespace, out: TextIO, err: TextIO)
 
 
 def _worker(config: Config, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    _warm_extraction()
     from vigia.commands.worker import worker_command
 
     return worker_command(config, out, err, stdio=args.stdio)

@@ -11,7 +11,6 @@ spider_opened to spider_closed, and never longer than this process (crawler.pool
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -23,7 +22,7 @@ from scrapy.exceptions import DropItem
 from crawler.article import Article
 from crawler.dates import from_iso
 from crawler.extraction import warm_up
-from crawler.fork_main import name_main_script
+from crawler.fork_main import start_fork_server
 from crawler.items import ArticleItem
 from crawler.pool_lifetime import watch_owner
 from crawler.state import CrawlRun
@@ -55,12 +54,9 @@ class ExtractPipeline:
             self.pool = None
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        context = multiprocessing.get_context("forkserver")
         # The fork server loads and warms trafilatura once and forks warm workers that share
-        # it (crawler.fork_server). Its default preload is __main__, which would re-run an
-        # unguarded calling script; nor do the workers import it (crawler.fork_main).
-        context.set_forkserver_preload(["crawler.fork_server"])
-        name_main_script()
+        # it (crawler.fork_server); the command may have started it already (crawler.fork_main).
+        context = start_fork_server()
         # Workers die with this process even when it is SIGKILLed (crawler.pool_lifetime):
         # otherwise they, and the fork server waiting on them, run on forever.
         pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=watch_owner, initargs=(os.getpid(),))
