@@ -67,8 +67,8 @@ def read_article(page: bytes | str, url: str, *, content_type: str | None = None
     language fill what the page lacks, and its summary is preferred to the page's.
     """
     html = decode_page(page, content_type)[1] if isinstance(page, bytes) else page
-    extracted = extract_article(html, url)
     listed = listed or ListedArticle(url=url)
+    extracted = extract_article(html, url, dated=listed.published is not None)
     return _finish(
         Article(
             title=extracted.title or listed.title,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from html import unescape
 from typing import Any, cast
 
@@ -64,16 +65,21 @@ FALLBACK_MODES: tuple[dict[str, Any], ...] = ({"favor_precision": False}, {"favo
 PROSE_WORDS = 12  # a paragraph of at least this many words is prose, not a menu
 
 
-def extract_article(html: str, url: str) -> Extracted:
-    """Run trafilatura on one page. Called in a worker process."""
+def extract_article(html: str, url: str, *, dated: bool = False) -> Extracted:
+    """Run trafilatura on one page. Called in a worker process.
+
+    ``dated``: the listing gave the article's date, which wins over the page's (crawler.pipelines.extract),
+    so the page's date is looked for only where htmldate looks first (markup, metadata, the URL).
+    """
     from trafilatura import bare_extraction
 
+    options = {**TRAFILATURA_OPTIONS, "date_extraction_params": quick_date_search()} if dated else TRAFILATURA_OPTIONS
     extracted = Extracted(html_lang=declared_language(html))
-    data = _as_dict(bare_extraction(html, url=url, **TRAFILATURA_OPTIONS))
+    data = _as_dict(bare_extraction(html, url=url, **options))
     paragraphs = _paragraphs(data)
     if not paragraphs:
         for mode in FALLBACK_MODES:
-            loose = _as_dict(bare_extraction(html, url=url, **{**TRAFILATURA_OPTIONS, **mode}))
+            loose = _as_dict(bare_extraction(html, url=url, **{**options, **mode}))
             data = data or loose
             kept = [p for p in _paragraphs(loose) if not _menu_line(p)]
             if _has_prose(kept):
@@ -136,15 +142,19 @@ def _has_prose(paragraphs: list[str]) -> bool:
 
 
 # A page too short for precision mode: trafilatura takes its fallback extractors, which load
-# justext's stoplists (~27 MB). The second sends htmldate's search of the text for a date to
-# dateparser (every locale's month names and date patterns, ~40 MB and ~1.7 s of CPU): left to
-# the workers, each loaded it for itself on one of its first pages, for a copy per worker.
-# Loaded once in the fork server, the workers share it; a starting crawl waits that long more.
-WARM_UP_PAGES = (
-    "<html><body><p>hola</p></body></html>",
-    "<html><body><article><p>Publicado el martes 3 de marzo de 2024 a las 10:00</p>"
-    "<p>hola mundo texto largo de prueba.</p></article></body></html>",
-)
+# justext's stoplists (~27 MB), loaded once in the fork server for the workers to share.
+# Not dateparser: htmldate's search of a page's text for a date (its "extensive search")
+# hands the candidates to dateparser, whose first call compiles every one of its 200 locales'
+# patterns (~1.3-1.7 s of CPU, ~40 MB). Preloaded, every crawl and every worker start paid
+# that, though a feed's or news sitemap's date wins over the page's: pages listed with a date
+# skip that search (``quick_date_search``), and a worker loads dateparser on its first page
+# listed without one (a section page, a feed without dates).
+WARM_UP_PAGES = ("<html><body><p>hola</p></body></html>",)
+
+
+def quick_date_search() -> dict[str, Any]:
+    """htmldate's parameters as trafilatura sets them by default, without the extensive search of the text."""
+    return {"original_date": True, "extensive_search": False, "max_date": date.today().isoformat()}
 
 
 def warm_up() -> None:

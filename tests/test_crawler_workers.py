@@ -1,5 +1,5 @@
-"""What the extraction workers hold: not the calling script's main module, dateparser shared
-from the fork server, no cookie middleware in the crawl, a large page's memory handed back.
+"""What the extraction workers hold: not the calling script's main module, dateparser only when
+a page needs it, no cookie middleware in the crawl, a large page's memory handed back.
 
 A ``forkserver`` worker would import the calling script's main module (as ``__mp_main__``)
 before running anything: for the ``vigia`` console script that was vigia.cli with SQLAlchemy
@@ -62,9 +62,31 @@ def imported_after(code: str, modules: list[str]) -> dict[str, bool]:
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def test_the_fork_server_loads_dateparser_for_its_workers_to_share() -> None:
-    """htmldate sends a page's date search to dateparser (every locale's data): loaded before the workers fork."""
-    assert imported_after("import crawler.fork_server", ["dateparser"]) == {"dateparser": True}
+# A page whose only date is in its text, in words (no metadata, none in the URL).
+DATED_IN_WORDS = (
+    "<html><head><title>Sismo en Oaxaca</title></head><body><article><p>Publicado el martes 3 de marzo de 2026</p>"
+    + "<p>El sismo sacudió la costa de Oaxaca esta mañana, sin daños graves según Protección Civil.</p>" * 6
+    + "</article></body></html>"
+)
+
+
+def test_dateparser_is_loaded_only_for_a_page_listed_without_a_date() -> None:
+    """htmldate's search of the text for a date goes through dateparser, whose first call compiles
+    every locale's patterns (~1.5 s): no crawl start pays it, nor a page whose listing gave its date."""
+    assert imported_after("import crawler.fork_server", ["dateparser"]) == {"dateparser": False}
+    read = (
+        "from datetime import UTC, datetime\n"
+        "from crawler.article import read_article\n"
+        "from crawler.items import ListedArticle\n"
+        f"page = {DATED_IN_WORDS!r}\n"
+        "listed = ListedArticle(url='http://127.0.0.1/sismo.html', published={published})\n"
+        "article = read_article(page, listed.url, listed=listed)\n"
+        "assert article.paragraphs\n"
+    )
+    listed_with_date = read.format(published="datetime(2026, 3, 3, 9, 30, tzinfo=UTC)")  # it wins: the page's is not needed
+    assert imported_after(listed_with_date, ["dateparser"]) == {"dateparser": False}
+    listed_without = read.format(published=None) + "assert (article.date or '').startswith('2026'), article.date\n"
+    assert imported_after(listed_without, ["dateparser"]) == {"dateparser": True}
 
 
 def test_the_crawl_s_middlewares_leave_the_cookie_middleware_and_tldextract_out() -> None:
