@@ -78,14 +78,16 @@ DOWNLOADER_MIDDLEWARES_BASE = {
     for path, order in _scrapy_defaults.DOWNLOADER_MIDDLEWARES_BASE.items()
     if not path.endswith(".CookiesMiddleware")
 }
-# Nor these: no depth limit (listings are bounded per poll, crawler.state), no Referer
-# header to compute for every article (an outlet learns nothing it needs from it), and the
+# Nor these: no depth limit (listings are bounded per poll, crawler.state), and the
 # meta-copy warnings are for spiders that copy response.meta, which ours does not.
 SPIDER_MIDDLEWARES = {
-    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
     "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
 }
+# No Referer header (an outlet learns nothing it needs from it), by the referer middleware's
+# own policy: without the middleware, each redirect middleware warned at every start that
+# it found none to ask.
+REFERRER_POLICY = "no-referrer"
 DOWNLOADER_STATS = False  # per-request byte counts in the stats, read by nobody
 
 ITEM_PIPELINES = {

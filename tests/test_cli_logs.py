@@ -88,6 +88,16 @@ def test_info_is_not_flooded_by_library_internals(world) -> None:  # type: ignor
     assert re.search(r" INFO crawler\.state: article failed|WARNING crawler\.state: source Diario Roto failed", err)
 
 
+def test_a_crawl_where_nothing_fails_warns_of_nothing_and_sends_no_referer(world) -> None:  # type: ignore[no-untyped-def]
+    config, site, _ = world
+    code, _, err = vigia("crawl", "--no-deliver", "--source", "Diario Bueno", "--config", str(config))
+    assert code == 0, err
+    assert not [line for line in err.splitlines() if " WARNING " in line or " ERROR " in line], err
+    article = relevant_article()
+    [fetched] = site.fetched(article.path)
+    assert fetched.header("Referer") is None  # the outlet is not told which feed led to it
+
+
 def test_the_daemon_does_not_claim_a_delivery_that_sent_nothing(world) -> None:  # type: ignore[no-untyped-def]
     config, _, slack = world
     process = subprocess.Popen(
