@@ -55,7 +55,7 @@ WORKER_TTL = 20
 POLL_TTL = 6 * 3600  # a poll hash nobody finishes (every worker died) does not stay forever
 
 # KEYS[1] the poll hash. ARGV[1] the change to "pending", then triples (op, field, value):
-# i = HINCRBY, s = HSET, n = HSETNX. Returns -1 when the poll is gone (finished or given
+# i = HINCRBY, s = HSET, n = HSETNX, a = append as a new line. Returns -1 when the poll is gone (finished or given
 # up), the poll's fields (and deletes it) when pending reached 0, else the pending count.
 APPLY = """
 local key = KEYS[1]
@@ -64,6 +64,9 @@ for i = 2, #ARGV, 3 do
   local op, f, v = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   if op == 'i' then redis.call('HINCRBY', key, f, v)
   elseif op == 's' then redis.call('HSET', key, f, v)
+  elseif op == 'a' then
+    local old = redis.call('HGET', key, f)
+    if old then redis.call('HSET', key, f, old .. '\\n' .. v) else redis.call('HSET', key, f, v) end
   else redis.call('HSETNX', key, f, v) end
 end
 local pending = redis.call('HINCRBY', key, 'pending', ARGV[1])
@@ -161,6 +164,10 @@ class RedisPollBook(PollBook):
         failed = self.run.failed_articles.pop(name, 0)
         if failed:
             changes += ["i", "failed", failed]
+        for note in result.notes:  # a bound that cut this listing short, for vigia sources
+            changes += ["a", "notes", note]
+        if self.run.budget(name).capped:  # entries left for the next poll: it must not get a 304
+            changes += ["s", "capped", 1]
         self._apply(poll_id, 0, changes)  # type: ignore[arg-type]
 
     def storage_failed(self, poll_id: str | None, error: str) -> None:
@@ -217,7 +224,11 @@ class RedisPollBook(PollBook):
                 with self.run.sessions.begin() as session:
                     if whole:
                         etag, last_modified = fields.get("etag") or None, fields.get("last_modified") or None
-                        record_source_success(session, name, etag=etag, last_modified=last_modified)
+                        if fields.get("capped") == "1":  # a sitemap child was cut after its index was read
+                            etag = last_modified = None
+                        notes = dict.fromkeys(fields.get("notes", "").splitlines())  # once each, in order
+                        record_source_success(session, name, etag=etag, last_modified=last_modified,
+                                              listing_note="; ".join(notes) or None)
                     else:
                         record_source_success(session, name, not_modified=True)
             except SQLAlchemyError as exc:  # the listing is read again next time: nothing is lost

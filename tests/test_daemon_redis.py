@@ -251,3 +251,38 @@ def test_a_running_worker_polls_the_sources_a_reload_adds_or_changes(tmp_path: P
             assert daemon.stop() == 0
         finally:
             tear_down(workers, daemon, redis_client, prefix)
+
+
+def test_a_bound_a_worker_meets_is_noted_on_the_source_as_in_the_local_mode(tmp_path: Path, redis_client) -> None:  # type: ignore[no-untyped-def]
+    """Sitemap indexes nested deeper than the crawl follows (3): `vigia sources` says so, and the index keeps no
+    validators (the next poll reads it again), whichever worker read the listing that was cut."""
+    from tests.test_crawler_listing_bounds import DAY, index
+
+    with NewsSite() as site, SlackStandIn(token=TOKEN) as slack:
+        for level in range(6):
+            site.add(f"/level-{level}.xml", index(site, [(f"/level-{level + 1}.xml", DAY)]), content_type="application/xml")
+        config = write_config(tmp_path, slack, [("Diario", site.url("/level-0.xml"))])
+        config.write_text(config.read_text(encoding="utf-8").replace("type: rss", "type: sitemap"), encoding="utf-8")
+        prefix = redis_prefix(load_config(config, environ={"SLACK_BOT_TOKEN": TOKEN}))
+        daemon = Daemon(config)
+        workers: list[Worker] = []
+        try:
+            daemon.start()
+            workers = [Worker(config), Worker(config)]
+            eventually(lambda: daemon.crawls_done("Diario") >= 2, 60, "two polls of the sitemap")
+            _, sessions = open_database(f"sqlite:///{tmp_path / 'vigia.db'}")
+            with sessions() as session:
+                row = session.scalars(select(Source).where(Source.name == "Diario")).one()
+            assert "nested deeper than 3" in (row.listing_note or ""), row.listing_note
+            assert row.etag is None and row.last_modified is None
+            assert [len(site.fetched(f"/level-{level}.xml")) >= 2 for level in range(6)] == [True] * 4 + [False] * 2
+            shown = subprocess.run(
+                [sys.executable, "-m", "vigia", "sources", "--config", str(config)],
+                env={**os.environ, "PYTHONPATH": str(REPO), "SLACK_BOT_TOKEN": TOKEN},
+                capture_output=True, text=True, timeout=30, check=False,
+            ).stdout
+            assert "nested deeper than 3" in shown, shown
+            assert [w.stop() for w in workers] == [0, 0]
+            assert daemon.stop() == 0
+        finally:
+            tear_down(workers, daemon, redis_client, prefix)
