@@ -12,9 +12,9 @@ The crawl names its main script in the environment the fork server starts with
 module of that path in its place, which its workers inherit.
 
 ``start_fork_server`` starts it as the first thing a crawl does: loading and warming
-trafilatura there (``crawler.fork_server``) takes ~3 s of a core, which the crawl used to
-wait out when its pool started; begun early, it runs while the crawl loads its own code,
-config, rules and schema on the other core.
+trafilatura there (``crawler.fork_server``) takes ~0.5 s of a core (more on a loaded
+machine), which the crawl used to wait out when its pool started; begun early, it runs
+while the crawl loads its own code, config, rules and schema on the other core.
 """
 
 from __future__ import annotations

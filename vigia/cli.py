@@ -216,7 +216,7 @@ def _crawl(config: Config, args: argparse.Namespace, out: TextIO, err: TextIO) -
 
 def _warm_extraction() -> None:
     """Start the extraction fork server before loading the crawler: it warms trafilatura
-    (~3 s of a core) while this process imports Scrapy and reads its rules and schema."""
+    on the other core while this process imports Scrapy and reads its rules and schema."""
     from crawler.fork_main import start_fork_server
 
     start_fork_server()
