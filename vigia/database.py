@@ -34,13 +34,26 @@ def migrate_in_child(config: Config, log_format: str, log_level: str) -> int:
     good after one migration. A current schema needs no child at all. The child says what
     went wrong on stderr, naming the config's file and key, as the daemon itself would.
     """
+    child = start_migration(config, log_format, log_level)
+    return 0 if child is None else child.wait()
+
+
+def start_migration(
+    config: Config, log_format: str, log_level: str, *, capture_log: bool = False
+) -> subprocess.Popen[str] | None:
+    """``vigia db upgrade`` started in a child, or None when the schema is current already.
+
+    Returns at once, so the caller can load what it needs meanwhile; ``capture_log`` keeps
+    the child's log lines (its stderr) for the caller to print where its own go.
+    """
     if _schema_current(config.database.url):
-        return 0
+        return None
     command = [
         sys.executable, "-m", "vigia", "db", "upgrade", "--config", str(config.path),
         "--log-format", log_format, "--log-level", log_level,
     ]  # fmt: skip
-    return subprocess.run(command, stdout=subprocess.DEVNULL, check=False).returncode
+    stderr = subprocess.PIPE if capture_log else None
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, text=True)
 
 
 def _schema_current(url: str) -> bool:

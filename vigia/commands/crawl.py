@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import subprocess
-import sys
 from pathlib import Path
 from typing import TextIO
 
@@ -14,8 +12,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from alerts.redact import Redactor
 from crawler.spec import CrawlProgress, CrawlReport
-from storage.db import SCHEMA_HEAD, make_engine, schema_revision
 from vigia.config import Config
+from vigia.database import start_migration
 from vigia.errors import ExitStatus
 from vigia.from_config import crawl_once, deliver
 
@@ -62,34 +60,23 @@ def migrate_in_child(config: Config, err: TextIO) -> None:
     """Bring the schema to the newest revision in a short-lived ``vigia db upgrade``.
 
     Alembic (with Mako, ~11 MB) would otherwise stay in this process through the whole
-    crawl. When the child fails, nothing is said here: ``crawl_once`` then opens the
-    database in this process, which fails the same way and says so as it always has
-    (the config's file and key, on this command's own ``err``).
+    crawl. The crawler (Scrapy, Twisted: ~0.5 s) loads while the child migrates. When the
+    child fails, nothing is said here: ``crawl_once`` then opens the database in this
+    process, which fails the same way and says so as it always has (the config's file and
+    key, on this command's own ``err``).
     """
-    if _schema_current(config.database.url):
-        return
     from vigia.logs import current_format
 
     level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
     level = level if level in ("DEBUG", "INFO", "ERROR") else "WARNING"
-    command = [
-        sys.executable, "-m", "vigia", "db", "upgrade", "--config", str(config.path),
-        "--log-format", current_format(), "--log-level", level,
-    ]  # fmt: skip
-    child = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
-    if child.returncode == ExitStatus.SUCCESS and child.stderr:
-        err.write(child.stderr)  # its log lines (at --log-level debug), where this command's own go
+    child = start_migration(config, current_format(), level, capture_log=True)
+    import crawler.process  # noqa: F401  (what crawl_once runs, loaded meanwhile)
 
-
-def _schema_current(url: str) -> bool:
-    try:
-        engine = make_engine(url)
-    except (SQLAlchemyError, ImportError):  # a malformed URL, a missing driver: crawl_once says so
-        return False
-    try:
-        return schema_revision(engine) == SCHEMA_HEAD
-    finally:
-        engine.dispose()
+    if child is None:
+        return
+    _, log = child.communicate()
+    if child.returncode == ExitStatus.SUCCESS and log:
+        err.write(log)  # its log lines (at --log-level debug), where this command's own go
 
 
 def _deliver(config: Config, printer: TextIO | None):  # type: ignore[no-untyped-def]
